@@ -1,0 +1,77 @@
+# Sourced by scripts/demo and scripts/test: installs whatever this checkout
+# needs and is safe to repeat (it does nothing when all is in place).
+#   - Debian packages: installed with apt-get when running as root, otherwise
+#     one message with the exact command to run;
+#   - Python dependencies: into .venv/, re-installed when pyproject.toml changes.
+# Leaves PATH with .venv/bin first.
+
+set -euo pipefail
+
+SOLO5_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SOLO5_VENV="$SOLO5_TOP/.venv"
+
+# Debian packages the build and the tests use.
+SOLO5_DEBIAN_PACKAGES=(
+    gcc binutils libc6-dev pkg-config libseccomp-dev
+    python3-venv iproute2 iputils-ping
+)
+
+solo5_missing_packages() {
+    local pkg missing=()
+    for pkg in "${SOLO5_DEBIAN_PACKAGES[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$pkg")
+        fi
+    done
+    echo "${missing[@]:-}"
+}
+
+solo5_ensure_packages() {
+    local missing
+    missing=$(solo5_missing_packages)
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: missing Debian packages: $missing" >&2
+        echo "error: run: sudo apt-get install -y $missing" >&2
+        exit 1
+    fi
+    echo "==> installing Debian packages: $missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq $missing >/dev/null
+}
+
+solo5_python() {
+    # The newest python3 >= 3.11 on PATH.
+    local py
+    for py in python3.13 python3.12 python3.11 python3; do
+        if command -v "$py" >/dev/null 2>&1 &&
+            "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$py"
+            return 0
+        fi
+    done
+    echo "error: Python 3.11 or newer is needed (apt-get install -y python3)" >&2
+    exit 1
+}
+
+solo5_ensure_venv() {
+    local stamp="$SOLO5_VENV/.solo5-installed" want
+    want=$(sha256sum "$SOLO5_TOP/pyproject.toml" | cut -d' ' -f1)
+    if [ ! -x "$SOLO5_VENV/bin/python" ]; then
+        echo "==> creating $SOLO5_VENV"
+        "$(solo5_python)" -m venv "$SOLO5_VENV"
+    fi
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        echo "==> installing Python dependencies into $SOLO5_VENV"
+        "$SOLO5_VENV/bin/python" -m pip install -q --upgrade pip
+        "$SOLO5_VENV/bin/python" -m pip install -q -e "$SOLO5_TOP[test]"
+        echo "$want" >"$stamp"
+    fi
+}
+
+solo5_ensure_packages
+solo5_ensure_venv
+export PATH="$SOLO5_VENV/bin:$PATH"
+cd "$SOLO5_TOP"

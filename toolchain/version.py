@@ -1,0 +1,3 @@
+"""The one project version: every tool's --version and every generated file use it."""
+
+VERSION = "0.1.0"
