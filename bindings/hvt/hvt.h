@@ -1,0 +1,24 @@
+/*
+ * hvt.h: internals of the hvt bindings.  The guest runs in a KVM virtual
+ * machine set up by solo5-hvt (ref §2.4) and asks the tender for everything
+ * with hypercalls (ref §2.5-2.6); there are no interrupts, ever.
+ */
+#ifndef HVT_H_INCLUDED
+#define HVT_H_INCLUDED
+
+#include "../bindings.h"
+#include "hvt_abi.h"
+
+/* Issues hypercall `nr` with `arg`, a struct on the stack (below 4 GiB). */
+void hvt_hypercall(enum hvt_hypercall nr, void *arg);
+
+/* hvt_cpu_<arch>.c: the guest's own descriptor tables and traps. */
+void hvt_cpu_init(void);
+void hvt_cpu_set_tls_base(uintptr_t base);
+
+/* hvt_clock.c: the TSC clock, scaled by the boot info's cpu_cycle_freq. */
+void hvt_clock_init(uint64_t cpu_cycle_freq);
+
+void _start(struct hvt_boot_info *bi) BINDINGS_NORETURN;
+
+#endif /* HVT_H_INCLUDED */

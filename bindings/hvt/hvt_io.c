@@ -1,0 +1,66 @@
+/*
+ * hvt_io.c: block and net transfers as hypercalls, on entries the shared
+ * code already checked.  The handle the tender sees is the manifest index.
+ */
+#include "hvt.h"
+
+static uint64_t hvt_handle(const struct mft_entry *e)
+{
+    return (uint64_t)(e - bindings_mft()->e);
+}
+
+solo5_result_t platform_block_write(const struct mft_entry *e,
+        solo5_off_t offset, const uint8_t *buf, size_t size)
+{
+    struct hvt_hc_block_write wr = {
+        .handle = hvt_handle(e), .offset = offset, .data = buf, .len = size,
+        .ret = SOLO5_R_EUNSPEC,
+    };
+
+    hvt_hypercall(HVT_HYPERCALL_BLOCK_WRITE, &wr);
+    return (solo5_result_t)wr.ret;
+}
+
+solo5_result_t platform_block_read(const struct mft_entry *e,
+        solo5_off_t offset, uint8_t *buf, size_t size)
+{
+    struct hvt_hc_block_read rd = {
+        .handle = hvt_handle(e), .offset = offset, .data = buf, .len = size,
+        .ret = SOLO5_R_EUNSPEC,
+    };
+
+    hvt_hypercall(HVT_HYPERCALL_BLOCK_READ, &rd);
+    /* All or nothing: a partial read is an error. */
+    if (rd.ret == SOLO5_R_OK && rd.len != size)
+        return SOLO5_R_EUNSPEC;
+    return (solo5_result_t)rd.ret;
+}
+
+solo5_result_t platform_net_write(const struct mft_entry *e,
+        const uint8_t *buf, size_t size)
+{
+    struct hvt_hc_net_write wr = {
+        .handle = hvt_handle(e), .data = buf, .len = size,
+        .ret = SOLO5_R_EUNSPEC,
+    };
+
+    hvt_hypercall(HVT_HYPERCALL_NET_WRITE, &wr);
+    return (solo5_result_t)wr.ret;
+}
+
+solo5_result_t platform_net_read(const struct mft_entry *e, uint8_t *buf,
+        size_t size, size_t *read_size)
+{
+    struct hvt_hc_net_read rd = {
+        .handle = hvt_handle(e), .data = buf, .len = size,
+        .ret = SOLO5_R_EUNSPEC,
+    };
+
+    hvt_hypercall(HVT_HYPERCALL_NET_READ, &rd);
+    if (rd.ret == SOLO5_R_OK) {
+        if (rd.len > size)
+            return SOLO5_R_EUNSPEC;
+        *read_size = rd.len;
+    }
+    return (solo5_result_t)rd.ret;
+}

@@ -1,0 +1,79 @@
+/*
+ * hvt_start.c: entry point of an hvt unikernel and the platform basics.
+ *
+ * The tender starts the vCPU at _start in 64-bit mode with its own boot GDT
+ * and page tables, RSP = mem_size - 8 (as if called), interrupts off and
+ * the boot info address (HVT_BOOT_INFO_BASE) as the first argument.
+ */
+#include "hvt.h"
+
+/* Everything after the canary is set runs in here, so that no frame that
+ * was protected with the link-time canary ever returns. */
+static void hvt_main(const struct hvt_boot_info *bi)
+    BINDINGS_NORETURN __attribute__((noinline));
+
+void _start(struct hvt_boot_info *bi)
+{
+    bindings_ssp_init();
+    /* Any accidental TLS use now faults in the unmapped zero page. */
+    hvt_cpu_set_tls_base(0);
+    hvt_cpu_init();
+    hvt_main(bi);
+}
+
+static void hvt_main(const struct hvt_boot_info *bi)
+{
+    struct bindings_heap heap;
+    const char *cmdline;
+
+    /* Ring I/O (host_features) is never used: hypercalls only, so no 2 MiB
+     * ring buffers in .bss and unikernels run in --mem=2. */
+    bindings_mft_init(bi->mft);
+    cmdline = bindings_cmdline_parse(bi->cmdline);
+    bindings_banner();
+    bindings_mem_init(bi->mem_size, &heap);
+    hvt_clock_init(bi->cpu_cycle_freq);
+    bindings_run_app(cmdline, &heap);
+}
+
+void platform_console_write(const char *buf, size_t size)
+{
+    struct hvt_hc_puts puts = { .data = buf, .len = size };
+
+    hvt_hypercall(HVT_HYPERCALL_PUTS, &puts);
+}
+
+void platform_exit(int status, void *cookie)
+{
+    struct hvt_hc_halt halt = { .cookie = cookie, .exit_status = status };
+
+    hvt_hypercall(HVT_HYPERCALL_HALT, &halt);
+    /* The tender never resumes a halted guest. */
+    bindings_cpu_halt();
+}
+
+bool platform_set_tls_base(uintptr_t base)
+{
+    hvt_cpu_set_tls_base(base);
+    return true;
+}
+
+solo5_time_t solo5_clock_wall(void)
+{
+    struct hvt_hc_walltime wt = { 0 };
+
+    hvt_hypercall(HVT_HYPERCALL_WALLTIME, &wt);
+    return wt.nsecs;
+}
+
+void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
+{
+    struct hvt_hc_poll poll = { 0 };
+    solo5_time_t now = solo5_clock_monotonic();
+
+    /* The host wants a relative timeout; a past deadline polls once. */
+    poll.timeout_nsecs = deadline > now ? deadline - now : 0;
+    hvt_hypercall(HVT_HYPERCALL_POLL, &poll);
+    if (ready_set != NULL)
+        *ready_set = poll.ready_set;
+}

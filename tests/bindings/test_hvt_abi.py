@@ -1,0 +1,75 @@
+"""The rendered hvt_abi.h agrees with toolchain/abi.py, for guest and host.
+
+The header is dual-use: with HVT_HOST (the tender) guest pointers become
+64-bit addresses, without it (the bindings) real pointers.  Both views must
+have the layouts of ref §2.6-2.7, which abi.py records; the C compiler checks
+them here with _Static_assert, so a drift on either side fails the build of
+this small program.
+"""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from solo5_toolchain import abi, targets
+
+
+def hvt_abi_checks() -> str:
+    lines = [
+        "#include <stddef.h>",
+        '#include "hvt_abi.h"',
+        "#define CHECK(e) _Static_assert(e, #e)",
+        f"CHECK(HVT_ABI_VERSION == {targets.TARGETS['hvt'].abi_version});",
+        f"CHECK(HVT_ABI_TARGET == {targets.TARGETS['hvt'].abi_target});",
+        f"CHECK(HVT_GUEST_MIN_BASE == {abi.GUEST_MIN_BASE});",
+        f"CHECK(HVT_BOOT_INFO_BASE == {abi.HVT_BOOT_INFO_BASE});",
+        f"CHECK(HVT_CMDLINE_SIZE == {abi.HVT_CMDLINE_SIZE});",
+        f"CHECK(HVT_HALT_COOKIE_MAX == {abi.HVT_HALT_COOKIE_MAX});",
+        f"CHECK(HVT_FEATURE_RING_IO == {abi.HVT_FEATURE_RING_IO});",
+        f"CHECK(HVT_HYPERCALL_PIO_BASE == {abi.HVT_HYPERCALL_PIO_BASE});",
+        f"CHECK(HVT_HYPERCALL_MAX == {abi.HVT_HYPERCALL_MAX});",
+        "CHECK(HVT_HYPERCALL_RESERVED == 0);",
+    ]
+    for name, nr in abi.HVT_HYPERCALLS.items():
+        lines.append(f"CHECK(HVT_HYPERCALL_{name} == {nr});")
+        lines.append(f"CHECK(HVT_HYPERCALL_ADDRESS({nr}) == {abi.HVT_HYPERCALL_PIO_BASE + nr});")
+    for struct, (fields, size) in abi.HVT_STRUCTS.items():
+        lines.append(f"CHECK(sizeof(struct {struct}) == {size});")
+        for field, offset in fields:
+            lines.append(f"CHECK(offsetof(struct {struct}, {field}) == {offset});")
+    lines.append(f"CHECK(sizeof(struct hvt_trap_frame_x86_64) == {abi.HVT_TRAP_FRAME_SIZE});")
+    for i, field in enumerate(abi.HVT_TRAP_FRAME_FIELDS):
+        lines.append(f"CHECK(offsetof(struct hvt_trap_frame_x86_64, {field}) == {8 * i});")
+    lines.append(f"CHECK(sizeof(struct hvt_trap_frame_x86_64) <= {abi.HVT_HALT_COOKIE_MAX});")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("side", ["guest", "host"])
+def test_hvt_abi_layouts(top: Path, tmp_path: Path, side: str) -> None:
+    include = top / "build" / "stage" / "include" / "solo5"
+    if not (include / "hvt_abi.h").is_file():
+        pytest.fail(f"{include / 'hvt_abi.h'} is not rendered: run `scons -j2`")
+    source = tmp_path / "check.c"
+    source.write_text(hvt_abi_checks())
+    defines = ["-DHVT_HOST"] if side == "host" else []
+    result = subprocess.run(
+        ["cc", "-std=c11", "-Wall", "-Werror", *defines, "-I", str(include), "-c", str(source),
+         "-o", str(tmp_path / "check.o")],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_check_catches_a_drift(top: Path, tmp_path: Path) -> None:
+    """A wrong expectation must fail to compile (the test can fail)."""
+    include = top / "build" / "stage" / "include" / "solo5"
+    source = tmp_path / "bad.c"
+    source.write_text(hvt_abi_checks() + "CHECK(offsetof(struct hvt_boot_info, mft) == 40);\n")
+    result = subprocess.run(
+        ["cc", "-std=c11", "-I", str(include), "-c", str(source), "-o", str(tmp_path / "b.o")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "hvt_boot_info, mft" in result.stderr

@@ -1,0 +1,39 @@
+"""toolchain/ is mypy --strict and ruff clean (the tools come with the test extras)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
+    return path
+
+
+def test_mypy_strict(top: Path, tmp_path: Path) -> None:
+    # The package is toolchain/ on disk but solo5_toolchain to Python: give
+    # mypy a search path where the folder has its package name.
+    os.symlink(top / "toolchain", tmp_path / "solo5_toolchain")
+    result = subprocess.run(
+        [tool("mypy"), "--strict", "--config-file", str(top / "pyproject.toml"),
+         "--cache-dir", str(tmp_path / "cache"), "-p", "solo5_toolchain"],
+        capture_output=True, text=True, cwd=top, env={**os.environ, "MYPYPATH": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff(top: Path) -> None:
+    result = subprocess.run(
+        [tool("ruff"), "check", "--no-cache", "toolchain", "tests/toolchain"],
+        capture_output=True, text=True, cwd=top, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

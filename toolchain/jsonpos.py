@@ -1,0 +1,211 @@
+"""A small JSON reader that remembers the line of every value and key.
+
+The standard json module forgets positions once it has parsed a document, but
+manifest errors must point at the offending element (`<file>:<line>: ...`).
+This reader accepts exactly RFC 8259 JSON and returns a tree of `Node`s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Deep enough for any manifest; shallow enough to never hit Python's recursion limit.
+MAX_DEPTH = 64
+
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_WHITESPACE = " \t\r\n"
+
+JsonScalar = str | int | float | bool | None
+
+
+class JsonSyntaxError(Exception):
+    """Malformed JSON; `line` is 1-based."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class Member:
+    """One `"key": value` pair of an object."""
+
+    key: str
+    line: int
+    value: Node
+
+
+@dataclass
+class Node:
+    """A JSON value and the line it starts on.
+
+    `kind` is one of object, array, string, number, bool, null.  Objects keep
+    their members in document order (duplicates included: the caller decides);
+    arrays keep their items.
+    """
+
+    kind: str
+    line: int
+    value: JsonScalar = None
+    members: list[Member] = field(default_factory=list)
+    items: list[Node] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """How the value reads in an error message."""
+        if self.kind == "string":
+            return f'"{self.value}"'
+        if self.kind == "bool":
+            return "true" if self.value else "false"
+        if self.kind in ("number",):
+            return str(self.value)
+        return self.kind
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+
+    def fail(self, message: str) -> JsonSyntaxError:
+        return JsonSyntaxError(self.line, f"invalid JSON: {message}")
+
+    def skip_space(self) -> None:
+        text = self.text
+        while self.pos < len(text) and text[self.pos] in _WHITESPACE:
+            if text[self.pos] == "\n":
+                self.line += 1
+            self.pos += 1
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            found = repr(self.peek()) if self.peek() else "end of input"
+            raise self.fail(f"expected '{char}', found {found}")
+        self.pos += 1
+
+    def value(self, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise self.fail(f"nested deeper than {MAX_DEPTH} levels")
+        self.skip_space()
+        char = self.peek()
+        line = self.line
+        if char == "{":
+            return self.obj(depth)
+        if char == "[":
+            return self.array(depth)
+        if char == '"':
+            return Node("string", line, self.string())
+        for word, kind, scalar in (("true", "bool", True), ("false", "bool", False),
+                                   ("null", "null", None)):
+            if self.text.startswith(word, self.pos):
+                self.pos += len(word)
+                return Node(kind, line, scalar)
+        match = _NUMBER.match(self.text, self.pos)
+        if match and match.end() > self.pos:
+            self.pos = match.end()
+            literal = match.group(0)
+            number: int | float = (
+                float(literal) if match.group(1) or match.group(2) else int(literal)
+            )
+            return Node("number", line, number)
+        if not char:
+            raise self.fail("unexpected end of input")
+        raise self.fail(f"unexpected character {char!r}")
+
+    def obj(self, depth: int) -> Node:
+        node = Node("object", self.line)
+        self.expect("{")
+        self.skip_space()
+        if self.peek() == "}":
+            self.pos += 1
+            return node
+        while True:
+            self.skip_space()
+            if self.peek() != '"':
+                raise self.fail("expected a string as object key")
+            key_line = self.line
+            key = self.string()
+            self.skip_space()
+            self.expect(":")
+            node.members.append(Member(key, key_line, self.value(depth + 1)))
+            self.skip_space()
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.expect("}")
+            return node
+
+    def array(self, depth: int) -> Node:
+        node = Node("array", self.line)
+        self.expect("[")
+        self.skip_space()
+        if self.peek() == "]":
+            self.pos += 1
+            return node
+        while True:
+            node.items.append(self.value(depth + 1))
+            self.skip_space()
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.expect("]")
+            return node
+
+    def string(self) -> str:
+        self.expect('"')
+        out: list[str] = []
+        text = self.text
+        while True:
+            if self.pos >= len(text):
+                raise self.fail("unterminated string")
+            char = text[self.pos]
+            self.pos += 1
+            if char == '"':
+                return "".join(out)
+            if char == "\\":
+                out.append(self.escape())
+            elif ord(char) < 0x20:
+                raise self.fail("control character in string")
+            else:
+                out.append(char)
+
+    def escape(self) -> str:
+        char = self.peek()
+        self.pos += 1
+        if char in _ESCAPES:
+            return _ESCAPES[char]
+        if char != "u":
+            raise self.fail(f"invalid escape '\\{char}'")
+        code = self.hex4()
+        if 0xD800 <= code < 0xDC00 and self.text.startswith("\\u", self.pos):
+            self.pos += 2
+            low = self.hex4()
+            if 0xDC00 <= low < 0xE000:
+                return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+            raise self.fail("invalid UTF-16 surrogate pair")
+        if 0xD800 <= code < 0xE000:
+            raise self.fail("unpaired UTF-16 surrogate")
+        return chr(code)
+
+    def hex4(self) -> int:
+        digits = self.text[self.pos : self.pos + 4]
+        if len(digits) != 4 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+            raise self.fail("invalid \\u escape")
+        self.pos += 4
+        return int(digits, 16)
+
+
+def parse(text: str) -> Node:
+    """Parse one JSON document; raises JsonSyntaxError with the line at fault."""
+    reader = _Reader(text)
+    node = reader.value(0)
+    reader.skip_space()
+    if reader.pos != len(text):
+        raise reader.fail("trailing characters after the document")
+    return node
