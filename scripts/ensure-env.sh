@@ -13,7 +13,7 @@ SOLO5_VENV="$SOLO5_TOP/.venv"
 # Debian packages the build and the tests use.
 SOLO5_DEBIAN_PACKAGES=(
     gcc binutils libc6-dev pkg-config libseccomp-dev
-    python3-venv iproute2 iputils-ping
+    python3-venv iproute2 iputils-ping hyperfine
 )
 
 solo5_missing_packages() {

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+
 from solo5_toolchain import abi, notes
 
 _NOTE_HEADER = struct.Struct("<III")

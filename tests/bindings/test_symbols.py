@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
+
 from solo5_toolchain import abi, targets
 
 API_FUNCTIONS = {

@@ -14,7 +14,6 @@ import subprocess
 from dataclasses import dataclass, field
 
 import pytest
-from solo5_toolchain.version import VERSION
 from support.guest import (
     STATUS_ABORT,
     STATUS_SIGSEGV,
@@ -26,6 +25,8 @@ from support.guest import (
     tender,
     tenders_under_test,
 )
+
+from solo5_toolchain.version import VERSION
 
 TENDERS_UNDER_TEST = tenders_under_test()
 

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from solo5_toolchain import abi
-from solo5_toolchain.targets import PF_R, PF_W, PF_X
 from support import elfgen
 from support.elfgen import CODE, PAGE, PT_LOAD, TEXT_BASE, Elf, Segment
+
+from solo5_toolchain import abi
+from solo5_toolchain.targets import PF_R, PF_W, PF_X
 
 WriteElf = Callable[[str, bytes], Path]
 

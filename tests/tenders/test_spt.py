@@ -11,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from solo5_toolchain import abi
-from solo5_toolchain.version import VERSION
 from support import elfgen
 from support.elfgen import CODE, mft_field, mft_u16
+
+from solo5_toolchain import abi
+from solo5_toolchain.version import VERSION
 
 WriteElf = Callable[[str, bytes], Path]
 BLOCK = [("storage", "BLOCK_BASIC")]

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from solo5_toolchain import abi, elftool, manifest, notes, targets
 
 PROGRAM = r"""

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from solo5_toolchain import abi, elf, manifest, notes
 from toolchain_helpers import ET_DYN, PT_LOAD, PT_NOTE, Segment, build_elf
+
+from solo5_toolchain import abi, elf, manifest, notes
 
 MFT = manifest.Manifest((manifest.Device("net0", "NET_BASIC"),))
 MFT_NOTE = notes.encode_mft1_note(MFT)

@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from toolchain_helpers import PT_LOAD, PT_NOTE, Segment, build_elf, run
+
 from solo5_toolchain import manifest, notes
 from solo5_toolchain.version import VERSION
-from toolchain_helpers import PT_LOAD, PT_NOTE, Segment, build_elf, run
 
 MANIFEST = """{
   "type": "solo5.manifest",

@@ -8,6 +8,7 @@ import string
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from solo5_toolchain import abi, manifest
 
 ALNUM = string.ascii_letters + string.digits

@@ -8,6 +8,7 @@ import struct
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from solo5_toolchain import abi, manifest, notes
 
 NET = manifest.Device("net0", "NET_BASIC")

@@ -8,8 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from solo5_toolchain import targets
 from toolchain_helpers import TRIPLE, run
+
+from solo5_toolchain import targets
 
 
 @pytest.fixture

@@ -1,0 +1,107 @@
+/*
+ * hvt.h: solo5-hvt, the tender that runs a unikernel in a KVM virtual
+ * machine (one VM, one vCPU; ref §2).
+ *
+ * Guest-physical memory is one host mapping of mem_size bytes at
+ * hvt->mem; GPA 0 is hvt->mem[0].  The guest talks to the tender only
+ * through hypercalls (a 32-bit OUT to port 0x500 + nr carrying the GPA of
+ * an argument struct); every guest address is checked by hvt_gpa() before
+ * the tender touches it.
+ */
+#ifndef HVT_H
+#define HVT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HVT_HOST
+#include "hvt_abi.h"
+#include "tender.h"
+
+/* Guest memory is sized in 2 MiB steps (the guest's large pages). */
+#define HVT_MEM_ALIGN (2ULL << 20)
+#define HVT_MEM_MIN HVT_MEM_ALIGN
+/* Four page directories map at most 4 GiB; hypercall GPAs are 32-bit. */
+#define HVT_MEM_MAX (4ULL << 30)
+
+/* Segments the guest may not write (host-mapped read-only), at most. */
+#define HVT_RO_MAX 16
+
+struct hvt_range {
+    uint64_t start, end;        /* [start, end) */
+};
+
+struct hvt {
+    int kvm_fd, vm_fd, vcpu_fd;
+    struct kvm_run *run;        /* the vCPU's shared run area */
+    size_t run_size;
+    uint8_t *mem;               /* guest-physical 0 */
+    uint64_t mem_size;
+    uint64_t tsc_hz;
+    struct hvt_range ro[HVT_RO_MAX];
+    unsigned n_ro;
+    int epoll_fd, timer_fd;     /* POLL: the timer plus every NET device */
+    bool has_block, has_net;    /* which device hypercalls are registered */
+};
+
+static inline struct hvt *hvt_of(struct tender *t)
+{
+    return t->priv;
+}
+
+/* hvt_mem.c: sizing, allocation, protections and the checked-GPA helper. */
+
+/*
+ * Turns --mem (MiB) into guest memory bytes: rounded down to 2 MiB, at
+ * least 2 MiB, at most 4 GiB.  *adjusted tells whether rounding changed it.
+ */
+int hvt_mem_round(uint64_t mib, uint64_t *bytes, bool *adjusted,
+        struct tender_err *err);
+int hvt_mem_size(uint64_t mib, uint64_t *bytes, struct tender_err *err);
+int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err);
+int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
+        struct tender_err *err);
+
+/* How the tender is going to use guest memory it was pointed at. */
+enum hvt_access {
+    HVT_READ,       /* the tender reads it: anywhere in guest memory */
+    HVT_WRITE,      /* the tender writes it: guest RAM the guest may write */
+};
+
+/*
+ * The one check every guest pointer goes through: returns the host address
+ * of guest [gpa, gpa + len), or NULL (err set to "Invalid guest access:
+ * gpa=0x..., sz=...") if any byte of it lies outside what `access` allows.
+ * Overflow-safe for any 64-bit gpa and len.
+ */
+void *hvt_gpa(const struct hvt *h, uint64_t gpa, uint64_t len,
+        enum hvt_access access, struct tender_err *err);
+
+/* hvt_kvm.c: the VM, its memory slot and the vCPU. */
+int hvt_kvm_init(struct hvt *h, struct tender_err *err);
+
+/* hvt_cpu_<arch>.c: guest page tables, GDT and the initial vCPU state. */
+int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err);
+
+/* hvt_boot.c: the boot info, manifest copy and command line. */
+int hvt_boot_info(struct tender *t, struct tender_err *err);
+
+/* hvt_hypercall.c: handles hypercall `nr` with argument GPA `gpa`.
+ * Returns 0 to resume the guest, 1 when the guest halted (*status set),
+ * -1 (err set) when the guest must be stopped. */
+int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
+        struct tender_err *err);
+int hvt_poll_setup(struct tender *t, struct tender_err *err);
+
+/* hvt_run.c */
+int hvt_run(struct tender *t, struct tender_err *err);
+
+/* hvt_seccomp.c: installs the policy (call last before the first KVM_RUN). */
+int hvt_seccomp_install(struct tender *t, struct tender_err *err);
+
+/* hvt_insn_<arch>.c: true if the bytes start an x87/SSE/MMX/AVX instruction
+ * (a heuristic that only chooses the wording of a fatal message). */
+bool hvt_insn_is_fpu(const uint8_t *insn, size_t len);
+
+#endif /* HVT_H */

@@ -1,0 +1,329 @@
+/*
+ * hvt_hypercall.c: hypercalls 1..8 (ref §2.6).
+ *
+ * Each handler copies its argument struct out of guest memory, works on
+ * the copy, and writes it back: every guest pointer (the struct itself and
+ * any buffer it names) goes through hvt_gpa() first, for reading or for
+ * writing.  A malformed request ends the guest (status 1); a well-formed
+ * but wrong one (bad handle, offset, size) gets SOLO5_R_EINVAL.
+ *
+ * Beyond upstream: block requests must be whole blocks at block-aligned
+ * offsets (any number of blocks per call), and net writes at most
+ * mtu + SOLO5_NET_HLEN bytes.  Block and net hypercalls exist only if the
+ * manifest has such a device (as upstream).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hvt.h"
+#include "solo5.h"
+#include "tender_mft.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+/* Points *arg at a checked host copy location of the guest struct. */
+static void *hvt_arg(struct hvt *h, uint64_t gpa, size_t size,
+        enum hvt_access access, void *copy, struct tender_err *err)
+{
+    void *p = hvt_gpa(h, gpa, size, access, err);
+
+    if (p != NULL)
+        memcpy(copy, p, size);
+    return p;
+}
+
+static int hvt_walltime(struct hvt *h, uint64_t gpa, struct tender_err *err)
+{
+    struct hvt_hc_walltime a;
+    struct timespec ts;
+    void *p = hvt_arg(h, gpa, sizeof(a), HVT_WRITE, &a, err);
+
+    if (p == NULL)
+        return -1;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return tender_err_set(err, "clock_gettime: %s", strerror(errno));
+    a.nsecs = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+    memcpy(p, &a, sizeof(a));
+    return 0;
+}
+
+static int hvt_puts(struct hvt *h, uint64_t gpa, struct tender_err *err)
+{
+    struct hvt_hc_puts a;
+    const uint8_t *data;
+
+    if (hvt_arg(h, gpa, sizeof(a), HVT_READ, &a, err) == NULL)
+        return -1;
+    data = hvt_gpa(h, a.data, a.len, HVT_READ, err);
+    if (data == NULL)
+        return -1;
+    /* Console output is best effort: a closed stdout loses it. */
+    while (a.len > 0) {
+        ssize_t n = write(STDOUT_FILENO, data, a.len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        data += n;
+        a.len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int hvt_poll(struct tender *t, uint64_t gpa, struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct epoll_event ev[MFT_MAX_ENTRIES];
+    struct itimerspec its = { 0 };
+    struct hvt_hc_poll a;
+    void *p = hvt_arg(h, gpa, sizeof(a), HVT_WRITE, &a, err);
+    int n;
+
+    if (p == NULL)
+        return -1;
+    /* Relative; never 0, which would disarm the timer. */
+    a.timeout_nsecs |= 1;
+    its.it_value.tv_sec = (time_t)(a.timeout_nsecs / NSEC_PER_SEC);
+    its.it_value.tv_nsec = (long)(a.timeout_nsecs % NSEC_PER_SEC);
+    if (timerfd_settime(h->timer_fd, 0, &its, NULL) != 0)
+        return tender_err_set(err, "timerfd_settime: %s", strerror(errno));
+    do {
+        n = epoll_pwait(h->epoll_fd, ev, MFT_MAX_ENTRIES, -1, NULL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return tender_err_set(err, "epoll_pwait: %s", strerror(errno));
+    a.ready_set = 0;
+    a.ret = 0;
+    for (int i = 0; i < n; i++) {
+        /* data.u64 is the manifest index; the timer is not a device. */
+        if (ev[i].data.u64 < t->mft->entries) {
+            a.ready_set |= 1ULL << ev[i].data.u64;
+            a.ret++;
+        }
+    }
+    memcpy(p, &a, sizeof(a));
+    return 0;
+}
+
+/* The attached device of `type` with handle `handle`, or NULL. */
+static const struct mft_entry *hvt_device(struct tender *t, uint64_t handle,
+        enum mft_type type)
+{
+    const struct mft_entry *e;
+
+    if (handle == 0 || handle >= t->mft->entries)
+        return NULL;
+    e = &t->mft->e[handle];
+    return e->type == type && e->attached ? e : NULL;
+}
+
+/* BLOCK_WRITE and BLOCK_READ share their layout (checked statically). */
+_Static_assert(sizeof(struct hvt_hc_block_write) ==
+        sizeof(struct hvt_hc_block_read), "block structs differ");
+
+static int hvt_block(struct tender *t, uint64_t gpa, bool write,
+        struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct hvt_hc_block_read a;
+    const struct mft_entry *e;
+    uint64_t bs, cap;
+    void *p = hvt_arg(h, gpa, sizeof(a), HVT_WRITE, &a, err);
+    uint8_t *data;
+    size_t done = 0;
+
+    if (p == NULL)
+        return -1;
+    e = hvt_device(t, a.handle, MFT_DEV_BLOCK_BASIC);
+    a.ret = SOLO5_R_EINVAL;
+    if (e == NULL)
+        goto out;
+    bs = e->u.block_basic.block_size;
+    cap = e->u.block_basic.capacity;
+    if (a.len == 0 || a.len % bs != 0 || a.offset % bs != 0 ||
+            a.len > cap || a.offset > cap - a.len || a.len > SSIZE_MAX)
+        goto out;
+    data = hvt_gpa(h, a.data, a.len, write ? HVT_READ : HVT_WRITE, err);
+    if (data == NULL)
+        return -1;
+    while (done < a.len) {
+        ssize_t n = write ?
+            pwrite(e->b.hostfd, data + done, a.len - done,
+                    (off_t)(a.offset + done)) :
+            pread(e->b.hostfd, data + done, a.len - done,
+                    (off_t)(a.offset + done));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return tender_err_set(err, "%s: Fatal error when %s: %s",
+                    e->name, write ? "writing" : "reading", strerror(errno));
+        if (n == 0)
+            return tender_err_set(err, "%s: Fatal error: %s only %zu of "
+                    "%zu bytes", e->name, write ? "wrote" : "read", done,
+                    (size_t)a.len);
+        done += (size_t)n;
+    }
+    a.ret = SOLO5_R_OK;
+out:
+    memcpy(p, &a, sizeof(a));
+    return 0;
+}
+
+static int hvt_net_write(struct tender *t, uint64_t gpa,
+        struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct hvt_hc_net_write a;
+    const struct mft_entry *e;
+    void *p = hvt_arg(h, gpa, sizeof(a), HVT_WRITE, &a, err);
+    const uint8_t *data;
+    ssize_t n;
+
+    if (p == NULL)
+        return -1;
+    e = hvt_device(t, a.handle, MFT_DEV_NET_BASIC);
+    a.ret = SOLO5_R_EINVAL;
+    if (e == NULL || a.len == 0 ||
+            a.len > (uint64_t)e->u.net_basic.mtu + SOLO5_NET_HLEN)
+        goto out;
+    data = hvt_gpa(h, a.data, a.len, HVT_READ, err);
+    if (data == NULL)
+        return -1;
+    do {
+        n = write(e->b.hostfd, data, a.len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return tender_err_set(err, "%s: Fatal error when writing: %s",
+                e->name, strerror(errno));
+    if ((size_t)n != a.len)
+        return tender_err_set(err, "%s: Fatal error: wrote only %zd of %zu "
+                "bytes", e->name, n, (size_t)a.len);
+    a.ret = SOLO5_R_OK;
+out:
+    memcpy(p, &a, sizeof(a));
+    return 0;
+}
+
+static int hvt_net_read(struct tender *t, uint64_t gpa,
+        struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct hvt_hc_net_read a;
+    const struct mft_entry *e;
+    void *p = hvt_arg(h, gpa, sizeof(a), HVT_WRITE, &a, err);
+    uint8_t *data;
+    ssize_t n;
+
+    if (p == NULL)
+        return -1;
+    e = hvt_device(t, a.handle, MFT_DEV_NET_BASIC);
+    a.ret = SOLO5_R_EINVAL;
+    if (e == NULL || a.len == 0 || a.len > SSIZE_MAX)
+        goto out;
+    data = hvt_gpa(h, a.data, a.len, HVT_WRITE, err);
+    if (data == NULL)
+        return -1;
+    do {
+        n = read(e->b.hostfd, data, a.len);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+        a.ret = SOLO5_R_AGAIN;
+    } else if (n < 0) {
+        return tender_err_set(err, "%s: Fatal error when reading: %s",
+                e->name, strerror(errno));
+    } else {
+        a.len = (size_t)n;
+        a.ret = SOLO5_R_OK;
+    }
+out:
+    memcpy(p, &a, sizeof(a));
+    return 0;
+}
+
+static int hvt_halt(struct hvt *h, uint64_t gpa, int *status,
+        struct tender_err *err)
+{
+    struct hvt_hc_halt a;
+
+    if (hvt_arg(h, gpa, sizeof(a), HVT_READ, &a, err) == NULL)
+        return -1;
+    /* A trap's cookie is its register frame: it must be all there. */
+    if (a.cookie != 0 && hvt_gpa(h, a.cookie, HVT_HALT_COOKIE_MAX, HVT_READ,
+                err) == NULL)
+        return -1;
+    /* The process status is 8 bits; -1 (error) must not escape as such. */
+    *status = a.exit_status & 0xff;
+    return 1;
+}
+
+int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
+        struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+
+    switch (nr) {
+    case HVT_HYPERCALL_WALLTIME:
+        return hvt_walltime(h, gpa, err);
+    case HVT_HYPERCALL_PUTS:
+        return hvt_puts(h, gpa, err);
+    case HVT_HYPERCALL_POLL:
+        return hvt_poll(t, gpa, err);
+    case HVT_HYPERCALL_BLOCK_WRITE:
+    case HVT_HYPERCALL_BLOCK_READ:
+        if (!h->has_block)
+            break;
+        return hvt_block(t, gpa, nr == HVT_HYPERCALL_BLOCK_WRITE, err);
+    case HVT_HYPERCALL_NET_WRITE:
+        if (!h->has_net)
+            break;
+        return hvt_net_write(t, gpa, err);
+    case HVT_HYPERCALL_NET_READ:
+        if (!h->has_net)
+            break;
+        return hvt_net_read(t, gpa, err);
+    case HVT_HYPERCALL_HALT:
+        return hvt_halt(h, gpa, status, err);
+    default:
+        break;
+    }
+    return tender_err_set(err, "Invalid guest hypercall: num=%u", nr);
+}
+
+/* The POLL machinery: a timer and every NET device in one epoll set. */
+int hvt_poll_setup(struct tender *t, struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
+
+    h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (h->epoll_fd < 0)
+        return tender_err_set(err, "epoll_create1: %s", strerror(errno));
+    h->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (h->timer_fd < 0)
+        return tender_err_set(err, "timerfd_create: %s", strerror(errno));
+    if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->timer_fd, &ev) != 0)
+        return tender_err_set(err, "epoll_ctl(timerfd): %s", strerror(errno));
+    for (unsigned i = 1; i < t->mft->entries; i++) {
+        const struct mft_entry *e = &t->mft->e[i];
+
+        if (!e->attached)
+            continue;
+        if (e->type == MFT_DEV_BLOCK_BASIC)
+            h->has_block = true;
+        if (e->type != MFT_DEV_NET_BASIC)
+            continue;
+        h->has_net = true;
+        ev.data.u64 = i;
+        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, e->b.hostfd, &ev) != 0)
+            return tender_err_set(err, "%s: epoll_ctl: %s", e->name,
+                    strerror(errno));
+    }
+    return 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * hvt_kvm.c: /dev/kvm, the VM with its one memory slot, and the vCPU with
+ * its run area and TSC frequency (ref §2.3, §2.4).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hvt.h"
+
+#define KVM_DEV "/dev/kvm"
+#define KVM_API_VERSION_REQUIRED 12
+
+static int hvt_kvm_need(struct hvt *h, int cap, const char *name,
+        struct tender_err *err)
+{
+    if (ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, cap) <= 0)
+        return tender_err_set(err, "KVM: kernel does not support %s", name);
+    return 0;
+}
+
+static int hvt_kvm_vcpu(struct hvt *h, struct tender_err *err);
+
+int hvt_kvm_init(struct hvt *h, struct tender_err *err)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = h->mem_size,
+        .userspace_addr = (uint64_t)(uintptr_t)h->mem,
+    };
+    int rc;
+
+    h->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+    if (h->kvm_fd < 0)
+        return tender_err_set(err, "Could not open: %s: %s", KVM_DEV,
+                strerror(errno));
+    rc = ioctl(h->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (rc != KVM_API_VERSION_REQUIRED)
+        return tender_err_set(err, "KVM: API version is %d, %d required",
+                rc, KVM_API_VERSION_REQUIRED);
+    if (hvt_kvm_need(h, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", err) ||
+            hvt_kvm_need(h, KVM_CAP_GET_TSC_KHZ, "KVM_CAP_GET_TSC_KHZ", err))
+        return -1;
+    h->vm_fd = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
+    if (h->vm_fd < 0)
+        return tender_err_set(err, "KVM: KVM_CREATE_VM: %s", strerror(errno));
+    if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
+        return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION: %s",
+                strerror(errno));
+    return hvt_kvm_vcpu(h, err);
+}
+
+static int hvt_kvm_vcpu(struct hvt *h, struct tender_err *err)
+{
+    int size, khz;
+    void *p;
+
+    h->vcpu_fd = ioctl(h->vm_fd, KVM_CREATE_VCPU, 0);
+    if (h->vcpu_fd < 0)
+        return tender_err_set(err, "KVM: KVM_CREATE_VCPU: %s",
+                strerror(errno));
+    size = ioctl(h->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (size < (int)sizeof(struct kvm_run))
+        return tender_err_set(err, "KVM: KVM_GET_VCPU_MMAP_SIZE: %s",
+                size < 0 ? strerror(errno) : "too small");
+    p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
+            h->vcpu_fd, 0);
+    if (p == MAP_FAILED)
+        return tender_err_set(err, "KVM: mmap of the vCPU run area: %s",
+                strerror(errno));
+    h->run = p;
+    h->run_size = (size_t)size;
+
+    khz = ioctl(h->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+    if (khz < 0 && errno == EIO)
+        return tender_err_set(err, "KVM: host TSC is unstable, cannot "
+                "continue");
+    if (khz <= 0)
+        return tender_err_set(err, "KVM: KVM_GET_TSC_KHZ: %s",
+                khz < 0 ? strerror(errno) : "frequency is 0");
+    h->tsc_hz = (uint64_t)khz * 1000;
+    return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * hvt_mem.c: guest memory: its size, its host mapping, the read-only
+ * segments, and hvt_gpa(), the one check of guest pointers.
+ *
+ * The mapping is private, anonymous and lazily faulted: nothing is zeroed
+ * or populated up front, only pages the tender writes (page tables, boot
+ * info, ELF segments) or the guest touches are ever backed (on kvm-pvm
+ * populating 512 MiB costs hundreds of milliseconds; docs/kvm-pvm.md §5).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hvt.h"
+
+int hvt_mem_round(uint64_t mib, uint64_t *bytes, bool *adjusted,
+        struct tender_err *err)
+{
+    uint64_t want, mem;
+
+    /* mib is at most UINT64_MAX >> 20 (tender_parse_mem): no overflow. */
+    want = mib << 20;
+    mem = want & ~(HVT_MEM_ALIGN - 1);
+    if (mem > HVT_MEM_MAX)
+        return tender_err_set(err, "guest memory size %llu bytes exceeds "
+                "the max size %llu bytes", (unsigned long long)mem,
+                (unsigned long long)HVT_MEM_MAX);
+    if (mem < HVT_MEM_MIN)
+        return tender_err_set(err, "guest memory size %llu bytes is below "
+                "the min size %llu bytes (--mem=%llu)",
+                (unsigned long long)want, (unsigned long long)HVT_MEM_MIN,
+                (unsigned long long)(HVT_MEM_MIN >> 20));
+    *bytes = mem;
+    *adjusted = mem != want;
+    return 0;
+}
+
+int hvt_mem_size(uint64_t mib, uint64_t *bytes, struct tender_err *err)
+{
+    bool adjusted;
+
+    return hvt_mem_round(mib, bytes, &adjusted, err);
+}
+
+int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    uint64_t check;
+    bool adjusted;
+    void *p;
+
+    /* Only for the warning: the size itself was settled by hvt_mem_size. */
+    if (hvt_mem_round(t->mem_mib, &check, &adjusted, err) == 0 && adjusted)
+        tender_warn(t, "adjusting memory to %llu bytes",
+                (unsigned long long)bytes);
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return tender_err_set(err, "Could not allocate %llu bytes of guest "
+                "memory: %s", (unsigned long long)bytes, strerror(errno));
+    h->mem = p;
+    h->mem_size = bytes;
+    t->mem.host = p;
+    t->mem.base = 0;
+    t->mem.size = bytes;
+    t->mem.min_load = HVT_GUEST_MIN_BASE;
+    return hvt_kvm_init(h, err);
+}
+
+/*
+ * Guest X never becomes host X: the guest executes through KVM, which
+ * needs the host mapping readable only.  Read-only segments are recorded
+ * so that hypercalls cannot write into them on the guest's behalf (the
+ * tender itself would fault).
+ */
+int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
+        struct tender_err *err)
+{
+    struct hvt *h = hvt_of(ctx);
+    int prot = PROT_READ;
+
+    if (pf_flags & PF_W) {
+        prot |= PROT_WRITE;
+    } else {
+        if (h->n_ro == HVT_RO_MAX)
+            return tender_err_set(err, "more than %d read-only segments",
+                    HVT_RO_MAX);
+        h->ro[h->n_ro++] = (struct hvt_range){ gpa, gpa + size };
+    }
+    if (mprotect(h->mem + gpa, size, prot) != 0)
+        return tender_err_set(err, "mprotect of guest [%#llx, +%#llx) "
+                "failed: %s", (unsigned long long)gpa,
+                (unsigned long long)size, strerror(errno));
+    return 0;
+}
+
+void *hvt_gpa(const struct hvt *h, uint64_t gpa, uint64_t len,
+        enum hvt_access access, struct tender_err *err)
+{
+    /* Written as subtractions so that no sum can wrap. */
+    bool ok = gpa <= h->mem_size && len <= h->mem_size - gpa;
+
+    if (ok && access == HVT_WRITE) {
+        /* Below the kernel are page tables and the read-only boot info. */
+        ok = gpa >= HVT_GUEST_MIN_BASE;
+        for (unsigned i = 0; ok && len > 0 && i < h->n_ro; i++) {
+            const struct hvt_range *r = &h->ro[i];
+
+            /* [gpa, gpa + len) meets [start, end), without computing sums. */
+            if (gpa < r->end && (r->start <= gpa || r->start - gpa < len))
+                ok = false;
+        }
+    }
+    if (!ok) {
+        tender_err_set(err, "Invalid guest access: gpa=0x%llx, sz=%llu",
+                (unsigned long long)gpa, (unsigned long long)len);
+        return NULL;
+    }
+    return h->mem + gpa;
+}
