@@ -133,6 +133,27 @@ __asm__(
     "    wrmsr\n"
     "    iretq\n"
 
+    /* #UD as a trap into CPL0 (int n and syscall do not work, see the doc):
+     * hypercall, plain round trip, and set FS base = rdi. */
+    ".globl cpl3g_ud_hc\n"
+    "cpl3g_ud_hc:\n"
+    "    out %eax,(%dx)\n"
+    "    addq $2,(%rsp)\n"
+    "    iretq\n"
+    ".globl cpl3g_ud_skip\n"
+    "cpl3g_ud_skip:\n"
+    "    addq $2,(%rsp)\n"
+    "    iretq\n"
+    ".globl cpl3g_ud_fsbase\n"
+    "cpl3g_ud_fsbase:\n"
+    "    mov %rdi,%rax\n"
+    "    mov %rdi,%rdx\n"
+    "    shr $32,%rdx\n"
+    "    mov $0xc0000100,%ecx\n"
+    "    wrmsr\n"
+    "    addq $2,(%rsp)\n"
+    "    iretq\n"
+
     /* Timing loops: rsi iterations of dec/jnz, then one hypercall, forever.
      * Run at CPL0 (from G_KCODE) or at CPL3 (from G_UCODE). */
     ".macro HC_LOOP name, hc:vararg\n"
@@ -151,6 +172,20 @@ __asm__(
     "HC_LOOP loop_out, out %eax,(%dx)\n"
     "HC_LOOP loop_int80, int $0x80\n"
     "HC_LOOP loop_syscall, syscall\n"
+    "HC_LOOP loop_ud2, ud2\n"
+    "HC_LOOP loop_int3, int3\n"
+    /* rsi traps (ud2 -> CPL0 -> iretq) without exits, then one exit. */
+    ".globl cpl3g_trap_loop\n"
+    "cpl3g_trap_loop:\n"
+    "1:  mov %rsi,%rcx\n"
+    "    test %rcx,%rcx\n"
+    "    jz 3f\n"
+    "2:  ud2\n"
+    "    dec %rcx\n"
+    "    jnz 2b\n"
+    "3:  mov $" STR(PORT_HC) ",%edx\n"
+    "    out %eax,(%dx)\n"
+    "    jmp 1b\n"
 
     /* One-shot CPL3 snippets. HC v: exit to the host with eax = v (an
      * `out` at CPL3, allowed by the TSS I/O bitmap). */
@@ -163,6 +198,45 @@ __asm__(
     ".globl cpl3g_\\name\n"
     "cpl3g_\\name:\n"
     ".endm\n"
+    /* Software interrupts through the IDT; handlers exit with 0x600d. */
+    ".macro INT_SNIPPET name, insn:vararg\n"
+    "SNIPPET \\name\n"
+    "    mov $" STR(PORT_HC) ",%edx\n"
+    "    mov $0x600d,%eax\n"
+    "    \\insn\n"
+    "    HC 0xd0e\n"
+    "    ud2\n"
+    ".endm\n"
+    "INT_SNIPPET u_int80, int $0x80\n"
+    "INT_SNIPPET u_int82, int $0x82\n"
+    "INT_SNIPPET u_int3, int3\n"
+    "INT_SNIPPET u_int_3, .byte 0xcd, 0x03\n"
+    /* syscall lands here when LSTAR points at the user copy: what CPL? */
+    "SNIPPET u_sys_target\n"
+    "    mov %cs,%eax\n"
+    "    mov %rcx," STR(G_UDATA) "+0x300\n"
+    "    mov %r11," STR(G_UDATA) "+0x308\n"
+    "    pushfq\n"
+    "    popq " STR(G_UDATA) "+0x310\n"
+    "    mov $" STR(PORT_HC) ",%edx\n"
+    "    out %eax,(%dx)\n"
+    "    ud2\n"
+    /* What `mov %cs` and rdtsc give at CPL3. */
+    "SNIPPET u_cs_tsc\n"
+    "    rdtsc\n"
+    "    mov %eax," STR(G_UDATA) "+0x400\n"
+    "    mov %edx," STR(G_UDATA) "+0x404\n"
+    "    mov %cs,%eax\n"
+    "    mov $" STR(PORT_HC) ",%edx\n"
+    "    out %eax,(%dx)\n"
+    "    ud2\n"
+    /* Run at CPL0: store to a user page, then exit. */
+    "SNIPPET k_touch_user\n"
+    "    movl $0x5a5a," STR(G_UDATA) "+0x500\n"
+    "    mov " STR(G_UDATA) "+0x500,%eax\n"
+    "    mov $" STR(PORT_HC) ",%edx\n"
+    "    out %eax,(%dx)\n"
+    "    hlt\n"
     "SNIPPET u_hlt\n hlt\n HC 0xd0e\n ud2\n"
     "SNIPPET u_vmcall\n vmcall\n HC 0xd0e\n ud2\n"
     "SNIPPET u_vmmcall\n vmmcall\n HC 0xd0e\n ud2\n"
@@ -180,6 +254,8 @@ __asm__(
     "SNIPPET u_wrfsbase\n mov $" STR(G_UDATA) ",%rax\n wrfsbase %rax\n"
     " jmp 4f\n"
     "SNIPPET u_msrfsbase\n mov $" STR(G_UDATA) ",%rdi\n int $0x81\n"
+    " jmp 4f\n"
+    "SNIPPET u_udfsbase\n mov $" STR(G_UDATA) ",%rdi\n ud2\n"
     "4:  mov %fs:0,%rbx\n"
     "    mov %rbx," STR(G_UDATA) "+0x100\n"
     "    HC 0x1\n"
@@ -213,9 +289,13 @@ __asm__(
 extern const uint8_t cpl3g_start[], cpl3g_end[], cpl3g_boot[];
 extern const uint8_t cpl3g_exc0[], cpl3g_exc6[], cpl3g_exc8[], cpl3g_exc13[],
     cpl3g_exc14[], cpl3g_exc255[];
-extern const uint8_t cpl3g_int80[], cpl3g_int81[], cpl3g_syscall[];
+extern const uint8_t cpl3g_int80[], cpl3g_int81[], cpl3g_syscall[],
+    cpl3g_ud_hc[], cpl3g_ud_skip[], cpl3g_ud_fsbase[];
 extern const uint8_t cpl3g_loop_out[], cpl3g_loop_int80[],
-    cpl3g_loop_syscall[];
+    cpl3g_loop_syscall[], cpl3g_loop_ud2[], cpl3g_loop_int3[],
+    cpl3g_trap_loop[], cpl3g_u_cs_tsc[], cpl3g_k_touch_user[];
+extern const uint8_t cpl3g_u_int80[], cpl3g_u_int82[], cpl3g_u_int3[],
+    cpl3g_u_int_3[], cpl3g_u_sys_target[], cpl3g_u_udfsbase[];
 extern const uint8_t cpl3g_u_hlt[], cpl3g_u_vmcall[], cpl3g_u_vmmcall[],
     cpl3g_u_pf_np[], cpl3g_u_pf_sup[], cpl3g_u_gp[], cpl3g_u_gp_insn[],
     cpl3g_u_ud[], cpl3g_u_de[], cpl3g_u_de_insn[], cpl3g_u_wrfsbase[],
@@ -235,9 +315,13 @@ static uint64_t uaddr(const uint8_t *sym)
 enum {
     C_CPL0 = 1 << 0,        /* no boot: run the snippet at CPL0 directly */
     C_IOPL3 = 1 << 1,       /* CPL3 RFLAGS.IOPL = 3 */
-    C_IOMAP = 1 << 2,       /* TSS I/O bitmap allowing ports 0x500-0x503 */
+    C_NOIOMAP = 1 << 2,     /* no TSS I/O bitmap (default: 0x500-3 allowed) */
     C_SYSCALL = 1 << 3,     /* EFER.SCE + STAR/LSTAR/SFMASK via KVM_SET_MSRS */
     C_FSGSBASE = 1 << 4,    /* CR4.FSGSBASE */
+    C_UD_HC = 1 << 5,       /* #UD gate: hypercall (out), skip ud2 */
+    C_UD_SKIP = 1 << 6,     /* #UD gate: skip ud2 */
+    C_UD_FS = 1 << 7,       /* #UD gate: FS base = rdi, skip ud2 */
+    C_LSTAR_USER = 1 << 8,  /* LSTAR = user copy of u_sys_target */
 };
 
 struct probe_vm {
@@ -279,7 +363,7 @@ static void write_tables(struct bench_vm *v, unsigned flags)
     uint64_t *pd = (uint64_t *)(v->mem + BENCH_PD_BASE);
     uint64_t *pt0 = (uint64_t *)(v->mem + BENCH_PT0_BASE);
     size_t blob = (size_t)(cpl3g_end - cpl3g_start);
-    uint64_t tss_limit = (flags & C_IOMAP) ? 0x68 + 8192 : 0x67;
+    uint64_t tss_limit = !(flags & C_NOIOMAP) ? 0x68 + 8192 : 0x67;
 
     /* U on the path to PT0, and on the user code/data leaves only. */
     pml4[0] |= PTE_US;
@@ -309,7 +393,7 @@ static void write_tables(struct bench_vm *v, unsigned flags)
     put_u64(v, G_TSS + 4, G_KSTACK);                     /* RSP0 */
     put_u64(v, G_TSS + 0x24, G_ISTACK);                  /* IST1 */
     v->mem[G_TSS + 0x66] = 0x68;                         /* iomap_base */
-    if (flags & C_IOMAP) {
+    if (!(flags & C_NOIOMAP)) {
         memset(v->mem + G_TSS + 0x68, 0xff, 8192 + 1);
         v->mem[G_TSS + 0x68 + PORT_HC / 8] &= (uint8_t)~0x0f;  /* 0x500-3 */
     }
@@ -317,12 +401,21 @@ static void write_tables(struct bench_vm *v, unsigned flags)
     for (unsigned vec = 0; vec < 256; vec++)
         idt_gate(v, vec, kaddr(cpl3g_exc255), 0, 0);
     idt_gate(v, 0, kaddr(cpl3g_exc0), 0, 0);
-    idt_gate(v, 6, kaddr(cpl3g_exc6), 0, 0);
+    if (flags & C_UD_HC)
+        idt_gate(v, 6, kaddr(cpl3g_ud_hc), 0, 0);
+    else if (flags & C_UD_SKIP)
+        idt_gate(v, 6, kaddr(cpl3g_ud_skip), 0, 0);
+    else if (flags & C_UD_FS)
+        idt_gate(v, 6, kaddr(cpl3g_ud_fsbase), 0, 0);
+    else
+        idt_gate(v, 6, kaddr(cpl3g_exc6), 0, 0);
     idt_gate(v, 8, kaddr(cpl3g_exc8), 0, 1);
     idt_gate(v, 13, kaddr(cpl3g_exc13), 0, 0);
     idt_gate(v, 14, kaddr(cpl3g_exc14), 0, 0);
     idt_gate(v, 0x80, kaddr(cpl3g_int80), 3, 0);
     idt_gate(v, 0x81, kaddr(cpl3g_int81), 3, 0);
+    idt_gate(v, 0x82, kaddr(cpl3g_int80), 0, 0);       /* DPL0: want #GP */
+    idt_gate(v, 3, kaddr(cpl3g_int80), 3, 0);          /* int3 as a gate */
 
     /* Pseudo-descriptors (limit:16, base:64) for lgdt and lidt. */
     uint16_t gdt_limit = 0x37, idt_limit = 256 * 16 - 1;
@@ -332,7 +425,7 @@ static void write_tables(struct bench_vm *v, unsigned flags)
     put_u64(v, G_MBOX + 0x112, G_IDT);
 }
 
-static int enable_syscall(struct bench_vm *v)
+static int enable_syscall(struct bench_vm *v, unsigned flags)
 {
     struct kvm_sregs sregs;
     struct {
@@ -344,7 +437,9 @@ static int enable_syscall(struct bench_vm *v)
             /* syscall: CS=0x08 SS=0x10; sysret: SS=0x18|3, CS=0x20|3 */
             { .index = MSR_STAR,
               .data = (0x10ULL << 48) | ((uint64_t)SEL_KCODE << 32) },
-            { .index = MSR_LSTAR, .data = kaddr(cpl3g_syscall) },
+            { .index = MSR_LSTAR,
+              .data = (flags & C_LSTAR_USER) ? uaddr(cpl3g_u_sys_target)
+                                             : kaddr(cpl3g_syscall) },
             { .index = MSR_FMASK, .data = 0x47700 },   /* TF DF IF AC NT */
         },
     };
@@ -378,7 +473,7 @@ static int vm_start(struct probe_vm *p, uint64_t entry, uint64_t arg,
     write_tables(v, flags);
     if (bench_setup_long(v, entry, BENCH_HVT_CR0, cr4, 0) < 0)
         return -1;
-    if ((flags & C_SYSCALL) && enable_syscall(v) < 0)
+    if ((flags & C_SYSCALL) && enable_syscall(v, flags) < 0)
         return -1;
     memset(&regs, 0, sizeof(regs));
     regs.rflags = 0x2;
@@ -504,8 +599,8 @@ out:
 static void case_loops(void)
 {
     static const uint64_t n3 = 10000000, n0 = 20000;
-    struct timing u0 = time_loop(uaddr(cpl3g_loop_int80), 0, 0, 200);
-    struct timing u1 = time_loop(uaddr(cpl3g_loop_int80), n3, 0, 30);
+    struct timing u0 = time_loop(uaddr(cpl3g_loop_out), 0, 0, 200);
+    struct timing u1 = time_loop(uaddr(cpl3g_loop_out), n3, 0, 30);
     struct timing k0 = time_loop(kaddr(cpl3g_loop_out), 0, C_CPL0, 200);
     struct timing k1 = time_loop(kaddr(cpl3g_loop_out), n0, C_CPL0, 15);
 
@@ -613,7 +708,7 @@ static void case_fsbase(const char *label, const uint8_t *snippet,
     }
     put_u64(&p.v, G_UDATA, 0x1111111111111111ULL);
     put_u64(&p.v, G_UDATA + 8, 0x2222222222222222ULL);
-    run_and_print(&p, 3);
+    run_and_print(&p, 2);
     uint64_t a = get_u64(&p.v, G_UDATA + 0x100);
     uint64_t b = get_u64(&p.v, G_UDATA + 0x108);
     uint64_t c = get_u64(&p.v, G_UDATA + 0x110);
@@ -652,34 +747,103 @@ static void case_fpu(void)
     bench_close(&p.v);
 }
 
+/* Cost of one CPL3 -> CPL0 -> CPL3 trap (ud2, handler skips it) without a
+ * host exit: n traps per exit minus none. */
+static void case_trap_cost(void)
+{
+    static const uint64_t n = 2000;
+    struct timing t0 = time_loop(uaddr(cpl3g_trap_loop), 0, C_UD_SKIP, 200);
+    struct timing t1 = time_loop(uaddr(cpl3g_trap_loop), n, C_UD_SKIP, 30);
+
+    if (!t0.ok || !t1.ok) {
+        printf("2e ud2 trap to CPL0 and iretq: FAILED\n");
+        return;
+    }
+    printf("2e ud2 -> CPL0 handler (addq, iretq) -> CPL3, no exit: "
+           "%.2f us per trap (min; %llu traps per run: min %.0f us, "
+           "med %.0f us)\n", (t1.min_us - t0.min_us) / (double)n,
+           (unsigned long long)n, t1.min_us, t1.med_us);
+}
+
+static void case_syscall_target(void)
+{
+    struct probe_vm p;
+
+    printf("2c syscall with LSTAR on a user page: ");
+    if (vm_start(&p, uaddr(cpl3g_loop_syscall), 0,
+                 C_SYSCALL | C_LSTAR_USER) < 0) {
+        printf("set-up failed: %m\n");
+        bench_close(&p.v);
+        return;
+    }
+    run_and_print(&p, 1);
+    printf(" target ran with cs=0x%x rcx=0x%llx (return rip 0x%llx) "
+           "r11=0x%llx rflags=0x%llx\n", *(uint32_t *)((uint8_t *)p.v.run +
+           p.v.run->io.data_offset),
+           (unsigned long long)get_u64(&p.v, G_UDATA + 0x300),
+           (unsigned long long)(uaddr(cpl3g_loop_syscall) + 0x19),
+           (unsigned long long)get_u64(&p.v, G_UDATA + 0x308),
+           (unsigned long long)get_u64(&p.v, G_UDATA + 0x310));
+    bench_close(&p.v);
+}
+
+static void case_tsc(void)
+{
+    struct probe_vm p;
+
+    printf("6  rdtsc at CPL3: ");
+    if (vm_start(&p, uaddr(cpl3g_u_cs_tsc), 0, 0) < 0) {
+        printf("set-up failed: %m\n");
+        bench_close(&p.v);
+        return;
+    }
+    run_and_print(&p, 1);
+    uint64_t tsc = get_u64(&p.v, G_UDATA + 0x400);
+    printf(" tsc=%llu => %s\n", (unsigned long long)tsc,
+           tsc != 0 ? "works" : "FAILED");
+    bench_close(&p.v);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     case_loops();
 
     case_once("2a out CPL3 IOPL=3, no I/O bitmap", uaddr(cpl3g_loop_out),
-              C_IOPL3, 2);
+              C_IOPL3 | C_NOIOMAP, 2);
+    case_once("2a out CPL3 IOPL=0, no I/O bitmap (want #GP)",
+              uaddr(cpl3g_loop_out), C_NOIOMAP, 2);
     case_once("2a out CPL3 IOPL=0, I/O bitmap clear for 0x500",
-              uaddr(cpl3g_loop_out), C_IOMAP, 2);
-    case_once("2a out CPL3 IOPL=3 + I/O bitmap", uaddr(cpl3g_loop_out),
-              C_IOPL3 | C_IOMAP, 2);
-    case_once("2a out CPL3 IOPL=0, no bitmap (want #GP)",
               uaddr(cpl3g_loop_out), 0, 2);
+    case_once("2a out CPL3 IOPL=3 + I/O bitmap", uaddr(cpl3g_loop_out),
+              C_IOPL3, 2);
     print_rt("2  out at CPL0 (today's hvt hypercall)", kaddr(cpl3g_loop_out),
              C_CPL0);
-    print_rt("2a out at CPL3 via I/O bitmap", uaddr(cpl3g_loop_out), C_IOMAP);
-    case_once("2b int $0x80 (DPL3 gate) -> CPL0 out -> iretq",
-              uaddr(cpl3g_loop_int80), 0, 3);
-    print_rt("2b int $0x80 -> out -> iretq", uaddr(cpl3g_loop_int80), 0);
+    print_rt("2a out at CPL3 via I/O bitmap", uaddr(cpl3g_loop_out), 0);
+    case_once("2b int $0x80 (DPL3 gate)", uaddr(cpl3g_u_int80), 0, 3);
+    case_once("2b int $0x82 (DPL0 gate, want #GP 0x412)",
+              uaddr(cpl3g_u_int82), 0, 3);
+    case_once("2b int3 (DPL3 gate, vector 3)", uaddr(cpl3g_u_int3), 0, 3);
+    case_once("2b int $3 (cd 03, DPL3 gate)", uaddr(cpl3g_u_int_3), 0, 3);
+    print_rt("2b int3 -> CPL0 out -> iretq", uaddr(cpl3g_loop_int3), 0);
     case_once("2c syscall -> CPL0 out -> sysretq", uaddr(cpl3g_loop_syscall),
               C_SYSCALL, 3);
-    print_rt("2c syscall -> out -> sysretq", uaddr(cpl3g_loop_syscall),
-             C_SYSCALL);
+    case_syscall_target();
+    case_once("2c mov %cs,%eax at CPL3 without syscall (eax reported)",
+              uaddr(cpl3g_u_cs_tsc), 0, 1);
     case_once("2c syscall without EFER.SCE (want #UD)",
               uaddr(cpl3g_loop_syscall), 0, 2);
     case_once("2d hlt at CPL3", uaddr(cpl3g_u_hlt), 0, 2);
     case_once("2d vmcall at CPL3", uaddr(cpl3g_u_vmcall), 0, 2);
     case_once("2d vmmcall at CPL3", uaddr(cpl3g_u_vmmcall), 0, 2);
+    case_once("2e ud2 -> #UD handler: out, skip, iretq", uaddr(cpl3g_loop_ud2),
+              C_UD_HC, 3);
+    print_rt("2e ud2 -> CPL0 out -> iretq", uaddr(cpl3g_loop_ud2), C_UD_HC);
+    case_trap_cost();
+    case_once("2f CPL0 executes code on a U page", uaddr(cpl3g_loop_out),
+              C_CPL0, 1);
+    case_once("2f CPL0 writes+reads a U page (0x5a5a expected)",
+              kaddr(cpl3g_k_touch_user), C_CPL0, 2);
 
     case_fault("3  #PF write to non-present page", cpl3g_u_pf_np,
                cpl3g_u_pf_np, 14, 0x6, G_NOTPRESENT + 0x10);
@@ -696,6 +860,9 @@ int main(void)
     case_fsbase("4  wrfsbase (CR4.FSGSBASE=0, want #UD)", cpl3g_u_wrfsbase, 0);
     case_fsbase("4  int $0x81 -> wrmsr FS_BASE", cpl3g_u_msrfsbase,
                 C_FSGSBASE);
+    case_fsbase("4  ud2 trap -> wrmsr FS_BASE", cpl3g_u_udfsbase,
+                C_FSGSBASE | C_UD_FS);
     case_fpu();
+    case_tsc();
     return 0;
 }

@@ -209,7 +209,8 @@ static int probe_one(const struct probe_variant *pv, const struct probe_insn *pi
     if (user) {
         uint64_t *pt0 = (uint64_t *)(v.mem + BENCH_PT0_BASE);
         bench_set_user_pages(&v);
-        /* kvm-pvm does not let CPL0 execute from a user page (like SMEP). */
+        /* Keep the syscall target supervisor-only (see docs/kvm-pvm.md,
+         * "Running guest code at CPL3": kvm-pvm runs a syscall target at CPL3). */
         pt0[PROBE_SYSCALL_HLT >> 12] &= ~0x4ULL;
     }
 
