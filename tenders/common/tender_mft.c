@@ -1,6 +1,7 @@
 /*
  * tender_mft.c: validating and querying the application manifest.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,10 +24,13 @@ static int mft_check_entry(const struct mft *mft, unsigned i,
         struct tender_err *err)
 {
     const struct mft_entry *e = &mft->e[i];
+    /* Untrusted bytes: read `attached` as a byte, a bool must be 0 or 1. */
+    unsigned char attached;
 
+    memcpy(&attached, &e->attached, 1);
     if (e->name[MFT_NAME_SIZE - 1] != '\0')
         return tender_err_set(err, "entry %u: name is not NUL-terminated", i);
-    if (e->attached)
+    if (attached != 0)
         return tender_err_set(err, "entry %u: attached is set on disk", i);
     if (i == 0)
         return 0;
@@ -35,6 +39,13 @@ static int mft_check_entry(const struct mft *mft, unsigned i,
                 (unsigned)e->type);
     if (e->name[0] == '\0')
         return tender_err_set(err, "entry %u: empty device name", i);
+    /* As on the command line: a name that could never be attached is an
+     * error here, and names are then safe to print. */
+    for (const char *c = e->name; *c != '\0'; c++) {
+        if (!isalnum((unsigned char)*c))
+            return tender_err_set(err, "entry %u: device name is not "
+                    "alphanumeric", i);
+    }
     for (unsigned j = 1; j < i; j++) {
         if (strcmp(mft->e[j].name, e->name) == 0)
             return tender_err_set(err, "entry %u: duplicate device name "

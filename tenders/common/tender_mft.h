@@ -13,7 +13,7 @@
 /*
  * Checks a manifest of `size` bytes as read from the note (ref §4.4),
  * plus what upstream leaves to chance: device types must be known, device
- * names non-empty and unique.
+ * names non-empty, alphanumeric and unique.
  */
 int tender_mft_validate(const struct mft *mft, size_t size,
         struct tender_err *err);

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from support import elfgen
 from support.elfgen import CODE, PAGE, PT_LOAD, TEXT_BASE, Elf, Segment
 
@@ -124,6 +126,7 @@ def test_manifest_with_max_devices(harness: Path, write_elf: WriteElf) -> None:
     [
         ([("a", "NET_BASIC"), ("a", "BLOCK_BASIC")], "duplicate device name 'a'"),
         ([("", "NET_BASIC")], "empty device name"),
+        ([("a-b", "NET_BASIC")], "device name is not alphanumeric"),
     ],
 )
 def test_manifest_stricter_than_upstream(
@@ -191,3 +194,33 @@ def test_cmdline_limit_counts_the_nul(harness: Path) -> None:
 )
 def test_device_args(harness: Path, arg: str, out: str) -> None:
     assert out in run(harness, "devarg", "--block:", arg).stdout
+
+
+_VALID = elfgen.guest(devices=[("storage", "BLOCK_BASIC"), ("service0", "NET_BASIC")])
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(_VALID) - 1), st.integers(0, 255)), min_size=1, max_size=8
+    ),
+    st.integers(0, len(_VALID)),
+)
+def test_corrupted_files_never_crash_the_loader(
+    harness: Path, tmp_path: Path, flips: list[tuple[int, int]], cut: int
+) -> None:
+    """Untrusted input: any corruption gives OK or one error line, never a crash."""
+    data = bytearray(_VALID)
+    for offset, value in flips:
+        data[offset] = value
+    path = tmp_path / "fuzz.spt"
+    path.write_bytes(bytes(data[:cut]))
+    r = run(harness, path)
+    assert r.returncode in (0, 1), (r.returncode, r.stderr)
+    lines = r.stdout.splitlines()
+    if r.returncode == 1:
+        assert len(lines) == 1 and lines[0].startswith(f"{path}: "), lines
+    else:
+        assert lines[-1] == "OK"
