@@ -79,6 +79,7 @@ def wrapper_variables(host_cc: str = "cc", host_ld: str = "ld",
         "host_ld": host_ld,
         "host_objcopy": host_objcopy,
         "targets": list(targets.TARGETS),
+        "shared_targets": [t.name for t in targets.TARGETS.values() if t.is_shared],
         "default_target": targets.DEFAULT_LINK_TARGET,
         "max_page_size": f"0x{abi.PAGE_SIZE:x}",
     }

@@ -1,14 +1,20 @@
 """The targets table: one entry per Solo5 target, the only place they are listed.
 
 Adding a target is adding one entry here plus its bindings under bindings/<name>/.
+Everything else (bindings objects, linker scripts, wrappers, runner scripts,
+test unikernels, header constants) is derived from this table.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # ELF program header flags.
 PF_X = 1
 PF_W = 2
 PF_R = 4
+
+# How a unikernel of a target is linked.
+LINK_STATIC = "static"  # one static executable with solo5_<t>.o inside
+LINK_SHARED = "shared"  # a dynamic executable needing solo5_<t>.so at run time
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,22 @@ class Target:
     text_flags: int  # PF_* of the text PT_LOAD
     separate_rodata: bool  # rodata in its own R-only PT_LOAD (hvt)
     description: str
+    # LINK_STATIC, or LINK_SHARED: the bindings are a shared library
+    # (lib/<triple>/solo5_<t>.so) that the unikernel is dynamically linked
+    # against, and solo5_<t>.o holds only the notes and the entry glue.
+    link: str = LINK_STATIC
+    # The text starts with a multiboot header (a.out kludge) so that
+    # multiboot loaders (QEMU -kernel, syslinux mboot.c32) can boot the ELF.
+    multiboot: bool = False
+    # Source files from other bindings folders compiled into this target,
+    # relative to bindings/ (one concept in one place: virtio reuses the
+    # x86_64 descriptor tables and trap entry of hvt).
+    extra_sources: tuple[str, ...] = ()
+    # Constants the C bindings of this target get as -D NAME=VALUE, so that
+    # a number a runner script and the guest share is written once, here.
+    c_constants: tuple[tuple[str, int], ...] = ()
+    # Scripts staged into bin/ for running or packaging its unikernels.
+    runners: tuple[str, ...] = field(default=())
 
     @property
     def has_abi_note(self) -> bool:
@@ -31,6 +53,60 @@ class Target:
         """The C spelling used in the headers, e.g. HVT."""
         return self.name.upper()
 
+    @property
+    def is_shared(self) -> bool:
+        return self.link == LINK_SHARED
+
+    @property
+    def multiboot_header(self) -> list[str]:
+        """The multiboot header (linker-script expressions, one per 32-bit
+        word) at the start of the text of a `multiboot` target.
+
+        It uses the a.out kludge: the loader copies the file image from the
+        header's file offset to load_addr and clears up to bss_end_addr, so
+        it never needs to understand a 64-bit ELF.  entry_addr is _start,
+        which runs in 32-bit protected mode (see bindings/virtio).
+        """
+        if not self.multiboot:
+            return []
+        flags = MULTIBOOT_PAGE_ALIGN | MULTIBOOT_MEMORY_INFO | MULTIBOOT_AOUT_KLUDGE
+        checksum = (-(MULTIBOOT_HEADER_MAGIC + flags)) & 0xFFFFFFFF
+        return [
+            f"0x{MULTIBOOT_HEADER_MAGIC:08x}",  # magic
+            f"0x{flags:08x}",  # flags
+            f"0x{checksum:08x}",  # checksum
+            "_stext",  # header_addr: the header is the first thing in .text
+            "_stext",  # load_addr
+            "_solo5_load_end",  # load_end_addr
+            "_end",  # bss_end_addr
+            "_start",  # entry_addr
+        ]
+
+
+# Multiboot (version 1) header fields.
+MULTIBOOT_HEADER_MAGIC = 0x1BADB002
+MULTIBOOT_PAGE_ALIGN = 1 << 0
+MULTIBOOT_MEMORY_INFO = 1 << 1
+MULTIBOOT_AOUT_KLUDGE = 1 << 16
+
+
+# virtio: QEMU's isa-debug-exit device; a guest write of V makes QEMU exit
+# with status (V << 1) | 1 (see docs/targets.md for the mapping).
+VIRTIO_DEBUG_EXIT_PORT = 0xF4
+VIRTIO_DEBUG_EXIT_SIZE = 4
+# The largest status a virtio guest passes unchanged; anything else is sent
+# as VIRTIO_EXIT_OTHER and reported by solo5-virtio-run as SOLO5_EXIT_ABORT.
+VIRTIO_EXIT_MAX = 126
+VIRTIO_EXIT_OTHER = 127
+
+# muen: where the system policy maps the subject and time information pages
+# into every Solo5 subject, and the protocol ids of its channels (the peer
+# subjects check them).  See docs/targets.md.
+MUEN_SINFO_BASE = 0xE00000000
+MUEN_TIME_INFO_BASE = 0xE00008000
+MUEN_PROTOCOL_DEBUGLOG = 0x736F6C6F35636F6E  # "solo5con"
+MUEN_PROTOCOL_NET = 0x736F6C6F356E6574  # "solo5net"
+MUEN_PROTOCOL_BLOCK = 0x736F6C6F35626C6B  # "solo5blk"
 
 TARGETS: dict[str, Target] = {
     t.name: t
@@ -38,6 +114,33 @@ TARGETS: dict[str, Target] = {
         Target("stub", 0, 0, PF_R | PF_X, False, "does-nothing bindings for link tests"),
         Target("hvt", 1, 2, PF_X, True, "hardware virtualised tender (KVM)"),
         Target("spt", 2, 2, PF_R | PF_X, False, "sandboxed process tender (seccomp)"),
+        Target(
+            "virtio", 3, 1, PF_R | PF_X, False,
+            "virtio/multiboot virtual machine (QEMU, any x86_64 hypervisor)",
+            multiboot=True,
+            extra_sources=("hvt/hvt_cpu_x86_64.c", "hvt/hvt_traps_x86_64.S"),
+            c_constants=(
+                ("VIRTIO_DEBUG_EXIT_PORT", VIRTIO_DEBUG_EXIT_PORT),
+                ("VIRTIO_EXIT_MAX", VIRTIO_EXIT_MAX),
+                ("VIRTIO_EXIT_OTHER", VIRTIO_EXIT_OTHER),
+            ),
+            runners=("solo5-virtio-run", "solo5-virtio-mkimage"),
+        ),
+        Target(
+            "muen", 4, 4, PF_R | PF_X, False, "Muen separation kernel subject",
+            c_constants=(
+                ("MUEN_SINFO_BASE", MUEN_SINFO_BASE),
+                ("MUEN_TIME_INFO_BASE", MUEN_TIME_INFO_BASE),
+                ("MUEN_PROTOCOL_DEBUGLOG", MUEN_PROTOCOL_DEBUGLOG),
+                ("MUEN_PROTOCOL_NET", MUEN_PROTOCOL_NET),
+                ("MUEN_PROTOCOL_BLOCK", MUEN_PROTOCOL_BLOCK),
+            ),
+        ),
+        Target(
+            "genode", 5, 1, PF_R | PF_X, False,
+            "native Genode component (bindings in a shared library)",
+            link=LINK_SHARED,
+        ),
     )
 }
 

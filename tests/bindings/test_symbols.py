@@ -43,7 +43,10 @@ ALLOWED_UNDEFINED = {"solo5_app_main", "_GLOBAL_OFFSET_TABLE_"} | LINKER_SCRIPT_
 SSP_LINK_TIME_GUARD = 0x00DEADBEEF0D0A00
 
 TOP = Path(__file__).resolve().parents[2]
-BUILT_TARGETS = [t for t in targets.TARGETS.values() if (TOP / "bindings" / t.name).is_dir()]
+# A shared-library target's solo5_<t>.o holds only notes and glue; its API
+# is checked in tests/targets/test_genode.py.
+BUILT_TARGETS = [t for t in targets.TARGETS.values()
+                 if (TOP / "bindings" / t.name).is_dir() and not t.is_shared]
 
 
 @pytest.fixture(params=BUILT_TARGETS, ids=lambda t: t.name)

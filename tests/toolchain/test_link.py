@@ -112,6 +112,8 @@ def expected_phdrs(target: targets.Target) -> list[tuple[str, int | None]]:
         phdrs.append(("PT_LOAD", targets.PF_R))
     phdrs += [("PT_LOAD", targets.PF_R | targets.PF_W), ("PT_LOAD", targets.PF_R),
               ("PT_TLS", None), ("PT_LOAD", targets.PF_R | targets.PF_W)]
+    if target.is_shared:
+        phdrs.append(("PT_DYNAMIC", targets.PF_R | targets.PF_W))
     phdrs += [("PT_NOTE", None)] * len(generate.note_slots(target))
     return phdrs
 
@@ -207,6 +209,6 @@ def check_layout(uk: Path, target: targets.Target) -> None:
         assert values["_stext"] == abi.GUEST_MIN_BASE
         assert values["_end"] == values["_ebss"]
         assert values["_end"] % abi.PAGE_SIZE == 0
-        bss = segments[len(got) - len(notes) - 1]
+        bss = [s for s in segments if s["p_type"] == "PT_LOAD"][-1]
         bss_end = bss["p_vaddr"] + bss["p_memsz"]
         assert values["_end"] == bss_end + -bss_end % abi.PAGE_SIZE
