@@ -20,8 +20,11 @@ solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
 }
 
 /*
- * Every implementation moves exactly one block per call: `size` must be the
- * block size and [offset, offset + size) a whole block inside the device.
+ * A transfer is any whole number of blocks (at least one) at a block-aligned
+ * offset, entirely inside the device: [offset, offset + size) with no
+ * overflow.  (Upstream allows exactly one block per call; one block is
+ * still valid here.)  The tender checks again: this only saves a round trip
+ * and gives every target the same answer.
  */
 static const struct mft_entry *block_check(solo5_handle_t handle,
         solo5_off_t offset, size_t size)
@@ -34,8 +37,8 @@ static const struct mft_entry *block_check(solo5_handle_t handle,
         return NULL;
     bs = e->u.block_basic.block_size;
     capacity = e->u.block_basic.capacity;
-    if (bs == 0 || size != bs || offset % bs != 0 || capacity < bs ||
-            offset > capacity - bs)
+    if (bs == 0 || size == 0 || size % bs != 0 || offset % bs != 0 ||
+            size > capacity || offset > capacity - size)
         return NULL;
     return e;
 }

@@ -14,6 +14,7 @@ SOLO5_VENV="$SOLO5_TOP/.venv"
 SOLO5_DEBIAN_PACKAGES=(
     gcc binutils libc6-dev pkg-config libseccomp-dev
     python3-venv iproute2 iputils-ping hyperfine
+    qemu-system-x86 syslinux syslinux-common mtools dosfstools
     # tests/packaging: the .deb build (debian/control's Build-Depends) and man pages
     devscripts debhelper build-essential scons python3-pyelftools python3-jinja2 groff-base
 )

@@ -65,6 +65,12 @@ SPT_BOOT_INFO_BASE: Final = 0x11000
 SPT_CMDLINE_SIZE: Final = 8192
 SPT_INTERNAL_TIMERFD: Final = 0xFFFFFFFE
 SPT_BOOT_INFO_SIZE: Final = 40
+# spt block transfers: seccomp cannot add two arguments, so the filter bounds
+# each pread64/pwrite64 by "count <= c and offset <= capacity - c" for a few
+# chunk sizes c = block_size << (SPT_BLOCK_LEVEL_SHIFT * k), k < SPT_BLOCK_LEVELS
+# (only those <= capacity); the bindings split a transfer into such chunks.
+SPT_BLOCK_LEVEL_SHIFT: Final = 4
+SPT_BLOCK_LEVELS: Final = 4
 
 # hvt (ref §2).
 HVT_CMDLINE_SIZE: Final = 8192
@@ -99,6 +105,10 @@ def header_constants() -> dict[str, object]:
 # ---------------------------------------------------------------------------
 
 HVT_FEATURE_RING_IO: Final = 1 << 0  # host_features bit; never used by our guests
+# host_features bit (ours; upstream tenders never set it): every guest page
+# is mapped user-accessible, so the guest may run at CPL3 once it has its
+# own GDT/TSS/IDT.  Our bindings then drop to CPL3 early (docs/kvm-pvm.md).
+HVT_FEATURE_USER_MODE: Final = 1 << 1
 
 # enum hvt_hypercall: 0 is reserved; HVT_HYPERCALL_MAX is one past the last.
 HVT_HYPERCALLS: Final = {
@@ -112,6 +122,10 @@ HVT_HYPERCALLS: Final = {
     "HALT": 8,
 }
 HVT_HYPERCALL_MAX: Final = 9
+# Ports HVT_HYPERCALL_PIO_BASE.. that the tender treats as hypercall numbers
+# (the rest are invalid hypercalls, not invalid ports); the bindings' I/O
+# permission bitmap opens exactly these to CPL3.
+HVT_HYPERCALL_PIO_COUNT: Final = 0x100
 
 # Every struct of the hvt ABI: (field, offset) in order, and sizeof (x86_64).
 HVT_STRUCTS: Final = {

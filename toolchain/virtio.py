@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from solo5_toolchain import elf, targets
+from solo5_toolchain.version import VERSION
 
 QEMU = "qemu-system-x86_64"
 DEFAULT_MEM_MB = 128
@@ -198,6 +199,8 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument("-a", "--accel", choices=("auto", "kvm", "tcg"), default="auto",
                         help="accelerator (default auto: KVM when it can run the guest, "
                              "else TCG, with a note saying why)")
+    parser.add_argument("--version", action="version",
+                        version=f"solo5-virtio-run version {VERSION}")
     parser.add_argument("-q", dest="quiet", action="store_true",
                         help="do not print the QEMU command")
     parser.add_argument("--qemu", default=os.environ.get("SOLO5_QEMU", QEMU),
@@ -325,6 +328,8 @@ def mkimage_parser() -> argparse.ArgumentParser:
     parser.add_argument("-f", dest="format", choices=("raw", "tar"), default="raw",
                         help="raw: a sparse disk image (default); tar: a gzipped tar of a "
                              "sparse disk.raw, as Google Compute Engine imports")
+    parser.add_argument("--version", action="version",
+                        version=f"solo5-virtio-mkimage version {VERSION}")
     parser.add_argument("image", metavar="IMAGE", help="the file to write")
     parser.add_argument("unikernel", metavar="UNIKERNEL")
     parser.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER,

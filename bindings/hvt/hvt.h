@@ -12,9 +12,13 @@
 /* Issues hypercall `nr` with `arg`, a struct on the stack (below 4 GiB). */
 void hvt_hypercall(enum hvt_hypercall nr, void *arg);
 
-/* hvt_cpu_<arch>.c: the guest's own descriptor tables and traps. */
-void hvt_cpu_init(void);
+/* hvt_cpu_<arch>.c: the guest's own descriptor tables and traps.  With
+ * may_use_user_mode (the tender offers HVT_FEATURE_USER_MODE) it returns
+ * running at CPL3. */
+void hvt_cpu_init(bool may_use_user_mode);
 void hvt_cpu_set_tls_base(uintptr_t base);
+/* Stops forever, whatever the privilege level (after HALT). */
+void hvt_cpu_halt(void) BINDINGS_NORETURN;
 
 /* hvt_clock.c: the TSC clock, scaled by the boot info's cpu_cycle_freq. */
 void hvt_clock_init(uint64_t cpu_cycle_freq);

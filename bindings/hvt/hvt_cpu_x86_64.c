@@ -1,18 +1,37 @@
 /*
- * hvt_cpu_x86_64.c: the guest's own GDT, TSS and IDT, and fatal traps.
+ * hvt_cpu_x86_64.c: the guest's own GDT, TSS and IDT, the drop to CPL3,
+ * TLS, and fatal traps.
  *
  * The tender's boot GDT lives in a page the guest cannot even see, so the
- * bindings load their own: null, code (0x08), data (0x10) and a 64-bit TSS
- * (0x18) whose interrupt stack table gives traps, NMI/#DF and IRQs their
- * own 4 KiB stacks (a trap on a broken stack still gets reported).  Every
- * IDT entry is an interrupt gate.  Interrupts are never enabled; the IRQ
- * vectors exist only so that a stray one is ignored rather than fatal.
+ * bindings load their own: null, kernel code (0x08) and data (0x10), user
+ * data (0x18) and code (0x20), and a 64-bit TSS (0x28) whose interrupt
+ * stack table gives traps, NMI/#DF and IRQs their own 4 KiB stacks (a trap
+ * on a broken stack still gets reported).  Every IDT entry is a DPL 0
+ * interrupt gate.  Interrupts are never enabled; the IRQ vectors exist only
+ * so that a stray one is ignored rather than fatal.
+ *
+ * When the tender maps guest memory user-accessible (HVT_FEATURE_USER_MODE)
+ * the bindings drop to CPL3 as early as they can and the rest of the boot
+ * and the application run there: on KVMs that emulate guest CPL0 code
+ * (kvm-pvm, docs/kvm-pvm.md) CPL3 runs natively, with a working FPU.  What
+ * still needs CPL0 afterwards:
+ *   - hypercalls are `outl`, allowed at CPL3 by the TSS I/O permission
+ *     bitmap for the hypercall ports only (IOPL stays 0);
+ *   - traps arrive at the same CPL0 handlers, which report and HALT;
+ *   - the TLS base: `wrfsbase` where CPUID offers FSGSBASE (and CR4 enables
+ *     it), else a `ud2` at a known address that the #UD stub turns into a
+ *     `wrmsr IA32_FS_BASE` (hvt_traps_x86_64.S);
+ *   - after HALT, a `pause` spin instead of `hlt`.
+ * Without the feature bit (upstream tenders) everything stays at CPL0.
  */
 #include "hvt.h"
 
-#define GDT_CODE 0x08
-#define GDT_DATA 0x10
-#define GDT_TSS 0x18
+#define GDT_KCODE 0x08
+#define GDT_KDATA 0x10
+#define GDT_UDATA 0x18
+#define GDT_UCODE 0x20
+#define GDT_TSS 0x28
+#define RPL_USER 3
 
 #define IST_IRQ 1
 #define IST_TRAP 2
@@ -28,6 +47,20 @@
 #define VECTOR_PF 14
 
 #define MSR_FS_BASE 0xc0000100U
+#define CR4_FSGSBASE (1UL << 16)
+#define CPUID_7_EBX_FSGSBASE (1U << 0)
+#define RFLAGS_RESERVED 0x2     /* IF=0, IOPL=0 */
+
+/*
+ * The I/O permission bitmap covers ports up to the last hypercall port; the
+ * CPU denies every port past the TSS limit.  It ends with the 0xff byte the
+ * CPU needs (it always reads two bytes of the bitmap).
+ */
+#define IOMAP_PORTS (HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_PIO_COUNT)
+#define IOMAP_OPEN_FIRST (HVT_HYPERCALL_PIO_BASE / 8)
+
+_Static_assert(HVT_HYPERCALL_PIO_BASE % 8 == 0 &&
+        HVT_HYPERCALL_PIO_COUNT % 8 == 0, "hypercall ports fill whole bytes");
 
 struct tss {
     uint32_t reserved0;
@@ -37,6 +70,8 @@ struct tss {
     uint64_t reserved2;
     uint16_t reserved3;
     uint16_t iomap_base;
+    uint8_t iomap[IOMAP_PORTS / 8];
+    uint8_t iomap_end;
 } __attribute__((packed));
 
 struct idt_gate {
@@ -54,31 +89,47 @@ struct table_register {
     uint64_t base;
 } __attribute__((packed));
 
-/* Writable: the CPU marks the TSS descriptor busy on `ltr`. */
-static uint64_t gdt[5] __attribute__((aligned(16))) = {
-    0,
-    0x00af9b000000ffffULL, /* code: L, P, DPL 0, execute/read, accessed */
-    0x00cf93000000ffffULL, /* data: G, D/B, P, DPL 0, read/write, accessed */
-    0, 0,                  /* TSS, filled in by gdt_set_tss() */
+enum tls_method {
+    TLS_WRMSR,      /* at CPL0 */
+    TLS_WRFSBASE,   /* at CPL3, FSGSBASE offered and enabled */
+    TLS_TRAP,       /* at CPL3 otherwise: ud2 -> CPL0 wrmsr */
 };
-static struct tss tss __attribute__((aligned(16)));
-static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
+
+/* Writable: the CPU marks the TSS descriptor busy on `ltr`. */
+static uint64_t gdt[7] __attribute__((aligned(16))) = {
+    0,
+    0x00af9b000000ffffULL, /* kernel code: L, P, DPL 0, exec/read, accessed */
+    0x00cf93000000ffffULL, /* kernel data: G, D/B, P, DPL 0, r/w, accessed */
+    0x00cff3000000ffffULL, /* user data: as kernel data, DPL 3 */
+    0x00affb000000ffffULL, /* user code: as kernel code, DPL 3 */
+    0, 0,                  /* TSS, filled in by tss_load() */
+};
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+
+/* Static, so that boot runs no loop to build it (CPL0 may be emulated). */
+static struct tss tss __attribute__((aligned(16))) = {
+    /* Only used if a gate had no IST; every gate has one. */
+    .rsp = { (uintptr_t)&ist_stacks[IST_TRAP - 1][IST_STACK_SIZE] },
+    .ist = {
+        (uintptr_t)&ist_stacks[0][IST_STACK_SIZE],
+        (uintptr_t)&ist_stacks[1][IST_STACK_SIZE],
+        (uintptr_t)&ist_stacks[2][IST_STACK_SIZE],
+    },
+    .iomap_base = __builtin_offsetof(struct tss, iomap),
+    .iomap = { [0 ... IOMAP_OPEN_FIRST - 1] = 0xff },
+    .iomap_end = 0xff,
+};
+static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
+
+static enum tls_method tls_method = TLS_WRMSR;
+static bool user_mode;
 
 /* Entry stubs from hvt_traps_x86_64.S: one per vector, 0 where none. */
 extern const uint64_t hvt_trap_stubs[IDT_ENTRIES];
+/* hvt_traps_x86_64.S: FS base = base, through the #UD stub. */
+void hvt_cpu_tls_trap(uintptr_t base);
 
 void hvt_trap_handler(struct hvt_trap_frame_x86_64 *tf);
-
-static void gdt_set_tss(void)
-{
-    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
-
-    gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-        (0x89ULL << 40) /* present, 64-bit TSS (available) */ |
-        (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-    gdt[GDT_TSS / 8 + 1] = base >> 32;
-}
 
 static void gdt_load(void)
 {
@@ -98,23 +149,31 @@ static void gdt_load(void)
             "movl %%eax, %%es\n\t"
             "movl %%eax, %%ss\n\t"
             :
-            : "m"(gdtr), "i"(GDT_CODE), "i"(GDT_DATA)
+            : "m"(gdtr), "i"(GDT_KCODE), "i"(GDT_KDATA)
             : "rax", "memory");
 }
 
 static void tss_load(void)
 {
-    for (int i = 0; i < 3; i++)
-        tss.ist[i] = (uintptr_t)&ist_stacks[i][IST_STACK_SIZE];
-    tss.iomap_base = sizeof(tss);
-    gdt_set_tss();
+    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+
+    gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+        (0x89ULL << 40) /* present, 64-bit TSS (available) */ |
+        (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    gdt[GDT_TSS / 8 + 1] = base >> 32;
     __asm__ __volatile__("ltr %w0" : : "r"(GDT_TSS) : "memory");
 }
 
+/* Loads the IDT register only: the gates are written by idt_fill(). */
 static void idt_load(void)
 {
     struct table_register idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 
+    __asm__ __volatile__("lidt %0" : : "m"(idtr) : "memory");
+}
+
+static void idt_fill(void)
+{
     for (int v = 0; v < IDT_ENTRIES; v++) {
         uint64_t stub = hvt_trap_stubs[v];
         uint8_t ist = IST_TRAP;
@@ -127,29 +186,107 @@ static void idt_load(void)
             ist = IST_NMI;
         idt[v] = (struct idt_gate) {
             .offset_low = stub & 0xffff,
-            .selector = GDT_CODE,
+            .selector = GDT_KCODE,
             .ist = ist,
             .type = IDT_INTERRUPT_GATE,
             .offset_mid = (stub >> 16) & 0xffff,
             .offset_high = stub >> 32,
         };
     }
-    __asm__ __volatile__("lidt %0" : : "m"(idtr) : "memory");
 }
 
-void hvt_cpu_init(void)
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b)
+{
+    uint32_t c, d;
+
+    __asm__ __volatile__("cpuid"
+            : "=a"(*a), "=b"(*b), "=c"(c), "=d"(d)
+            : "a"(leaf), "c"(sub));
+}
+
+/* At CPL0: enables wrfsbase if the (virtual) CPU says it has it. */
+static bool fsgsbase_enable(void)
+{
+    uint32_t max, ebx;
+    unsigned long cr4;
+
+    cpuid(0, 0, &max, &ebx);
+    if (max < 7)
+        return false;
+    cpuid(7, 0, &max, &ebx);
+    if (!(ebx & CPUID_7_EBX_FSGSBASE))
+        return false;
+    __asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ __volatile__("mov %0, %%cr4" : : "r"(cr4 | CR4_FSGSBASE));
+    return true;
+}
+
+/*
+ * iretq to the next instruction at CPL3, on the same stack (the bindings
+ * are built without a red zone, so the pushes clobber nothing).  DS/ES get
+ * the user selector; FS/GS are left alone (their base is the TLS base).
+ */
+static void enter_user_mode(void)
+{
+    __asm__ __volatile__(
+            "movl %0, %%eax\n\t"
+            "movl %%eax, %%ds\n\t"
+            "movl %%eax, %%es\n\t"
+            "movq %%rsp, %%rcx\n\t"
+            "pushq %%rax\n\t"       /* SS */
+            "pushq %%rcx\n\t"       /* RSP */
+            "pushq %2\n\t"          /* RFLAGS */
+            "pushq %1\n\t"          /* CS */
+            "leaq 1f(%%rip), %%rax\n\t"
+            "pushq %%rax\n\t"       /* RIP */
+            "iretq\n"
+            "1:"
+            :
+            : "i"(GDT_UDATA | RPL_USER), "i"(GDT_UCODE | RPL_USER),
+              "i"(RFLAGS_RESERVED)
+            : "rax", "rcx", "memory");
+}
+
+void hvt_cpu_init(bool may_use_user_mode)
 {
     gdt_load();
     tss_load();
     idt_load();
+    if (may_use_user_mode) {
+        tls_method = fsgsbase_enable() ? TLS_WRFSBASE : TLS_TRAP;
+        user_mode = true;
+        enter_user_mode();
+    }
+    /* At CPL3 this loop runs natively; a fault before it is done would be
+     * a triple fault either way. */
+    idt_fill();
 }
 
 void hvt_cpu_set_tls_base(uintptr_t base)
 {
-    __asm__ __volatile__("wrmsr"
-            :
-            : "c"(MSR_FS_BASE), "a"((uint32_t)base),
-              "d"((uint32_t)(base >> 32)));
+    switch (tls_method) {
+    case TLS_WRMSR:
+        __asm__ __volatile__("wrmsr"
+                :
+                : "c"(MSR_FS_BASE), "a"((uint32_t)base),
+                  "d"((uint32_t)(base >> 32)));
+        break;
+    case TLS_WRFSBASE:
+        __asm__ __volatile__("wrfsbase %0" : : "r"(base) : "memory");
+        break;
+    case TLS_TRAP:
+        hvt_cpu_tls_trap(base);
+        break;
+    }
+}
+
+void hvt_cpu_halt(void)
+{
+    /* hlt (and cli) would #GP at CPL3; the tender never resumes us anyway. */
+    if (!user_mode)
+        bindings_cpu_halt();
+    for (;;)
+        __asm__ __volatile__("pause");
 }
 
 static const char *const trap_names[IDT_FIRST_IRQ] = {
@@ -159,7 +296,7 @@ static const char *const trap_names[IDT_FIRST_IRQ] = {
     "#24", "#25", "#26", "#27", "#28", "#29", "#30", "#31",
 };
 
-/* Called by the entry stubs with interrupts off, on an IST stack. */
+/* Called by the entry stubs with interrupts off, at CPL0 on an IST stack. */
 void hvt_trap_handler(struct hvt_trap_frame_x86_64 *tf)
 {
     if (tf->vector >= IDT_FIRST_IRQ) {

@@ -3,7 +3,9 @@
  *
  * The tender starts the vCPU at _start in 64-bit mode with its own boot GDT
  * and page tables, RSP = mem_size - 8 (as if called), interrupts off and
- * the boot info address (HVT_BOOT_INFO_BASE) as the first argument.
+ * the boot info address (HVT_BOOT_INFO_BASE) as the first argument.  If the
+ * tender maps guest memory user-accessible, everything after hvt_cpu_init()
+ * (boot messages, manifest, application) runs at CPL3.
  */
 #include "hvt.h"
 
@@ -17,7 +19,7 @@ void _start(struct hvt_boot_info *bi)
     bindings_ssp_init();
     /* Any accidental TLS use now faults in the unmapped zero page. */
     hvt_cpu_set_tls_base(0);
-    hvt_cpu_init();
+    hvt_cpu_init(bi->host_features & HVT_FEATURE_USER_MODE);
     hvt_main(bi);
 }
 
@@ -49,7 +51,7 @@ void platform_exit(int status, void *cookie)
 
     hvt_hypercall(HVT_HYPERCALL_HALT, &halt);
     /* The tender never resumes a halted guest. */
-    bindings_cpu_halt();
+    hvt_cpu_halt();
 }
 
 bool platform_set_tls_base(uintptr_t base)

@@ -29,7 +29,6 @@ TRAP(2)
 TRAP(3)
 TRAP(4)
 TRAP(5)
-TRAP(6)
 TRAP(7)
 TRAP_EC(8)
 TRAP_EC(10)
@@ -58,6 +57,42 @@ TRAP(44)
 TRAP(45)
 TRAP(46)
 TRAP(47)
+
+/*
+ * #UD.  The one at hvt_tls_ud2 is not a fault but hvt_cpu_tls_trap() asking
+ * CPL0 to set the TLS base to %rdi (at CPL3 without wrfsbase): wrmsr and
+ * return past the ud2, touching nothing else.  Every other #UD is fatal.
+ */
+    .global trap_6
+trap_6:
+    pushq %rax
+    leaq hvt_tls_ud2(%rip), %rax
+    cmpq %rax, 8(%rsp)              /* the faulting rip */
+    jne 1f
+    pushq %rcx
+    pushq %rdx
+    movl $0xc0000100, %ecx          /* IA32_FS_BASE */
+    movq %rdi, %rax
+    movq %rdi, %rdx
+    shrq $32, %rdx
+    wrmsr
+    popq %rdx
+    popq %rcx
+    popq %rax
+    addq $2, (%rsp)                 /* past the ud2 */
+    iretq
+1:
+    popq %rax
+    pushq $0
+    pushq $6
+    jmp trap_common
+
+/* void hvt_cpu_tls_trap(uintptr_t base): see trap_6. */
+    .global hvt_cpu_tls_trap
+hvt_cpu_tls_trap:
+hvt_tls_ud2:
+    ud2
+    ret
 
 trap_common:
     pushq %rax

@@ -25,7 +25,8 @@
 /* Four page directories map at most 4 GiB; hypercall GPAs are 32-bit. */
 #define HVT_MEM_MAX (4ULL << 30)
 
-/* Segments the guest may not write (host-mapped read-only), at most. */
+/* Segments the guest may not write (host-mapped read-only), at most; the
+ * executable ones are among them. */
 #define HVT_RO_MAX 16
 
 struct hvt_range {
@@ -41,6 +42,9 @@ struct hvt {
     uint64_t tsc_hz;
     struct hvt_range ro[HVT_RO_MAX];
     unsigned n_ro;
+    struct hvt_range x[HVT_RO_MAX];     /* executable segments (never W) */
+    unsigned n_x;
+    bool user_mode;             /* offer HVT_FEATURE_USER_MODE (U pages) */
     int epoll_fd, timer_fd;     /* POLL: the timer plus every NET device */
     bool has_block, has_net;    /* which device hypercalls are registered */
 };
@@ -77,6 +81,9 @@ enum hvt_access {
  */
 void *hvt_gpa(const struct hvt *h, uint64_t gpa, uint64_t len,
         enum hvt_access access, struct tender_err *err);
+
+/* hvt_backend.c: solo5-hvt as a tender_main() backend. */
+extern const struct tender_backend hvt_backend;
 
 /* hvt_kvm.c: the VM, its memory slot and the vCPU. */
 int hvt_kvm_init(struct hvt *h, struct tender_err *err);

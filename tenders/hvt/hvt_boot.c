@@ -4,7 +4,8 @@
  * manifest (attached devices filled in), then the command line.  The
  * guest's page tables map this range read-only.
  *
- * Ring I/O is never offered (host_features 0, net_ring 0): the hypercall
+ * host_features offers HVT_FEATURE_USER_MODE when the page tables have U
+ * set (hvt_cpu_<arch>.c).  Ring I/O is never offered (net_ring 0): the hypercall
  * path is complete, and on this project's KVM the ring was measured slower
  * (ref §2.9).  So no extra 2 MiB is allocated for it either.
  */
@@ -33,7 +34,7 @@ int hvt_boot_info(struct tender *t, struct tender_err *err)
         .cpu_cycle_freq = h->tsc_hz,
         .cmdline = cmd_gpa,
         .mft = mft_gpa,
-        .host_features = 0,
+        .host_features = h->user_mode ? HVT_FEATURE_USER_MODE : 0,
         .guest_features = 0,
         .net_ring = 0,
     };

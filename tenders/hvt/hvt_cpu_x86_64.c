@@ -8,6 +8,20 @@
  *   0x8000 PT0, which maps the first 2 MiB in 4 KiB pages so that the zero
  *   page and the tables stay unmapped and the boot info page range
  *   [0x10000, 0x100000) is read-only.  The rest is 2 MiB pages, P|RW.
+ *   0x9000-0xffff: up to 7 more 4 KiB page tables, for no-execute (below).
+ *
+ * With h->user_mode every entry also has U (at every level, as the CPU
+ * requires for a CPL3 access): the guest may then run at CPL3.  CR4.SMEP
+ * and SMAP stay clear, so a guest that stays at CPL0 sees no difference.
+ *
+ * No-execute (a difference from upstream, whose tables have no NX): where
+ * the vCPU has NX, EFER.NXE is set and every page that holds no byte of an
+ * executable ELF segment is NX: data, bss, heap, stack and boot info.  A
+ * 2 MiB page entirely inside or outside the executable segments stays a
+ * 2 MiB page; one that mixes both gets a 4 KiB page table of its own (one
+ * of the 7 spare ones; a linker script gives one or two such pages), or,
+ * should they run out, stays executable: a guest is never denied
+ * execution of its own code.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -22,10 +36,14 @@
 #define PDPT_BASE 0x3000ULL
 #define PD_BASE 0x4000ULL
 #define PT0_BASE 0x8000ULL
+#define PT_SPARE_BASE 0x9000ULL
+#define PT_SPARE_END 0x10000ULL
 
 #define PTE_P 0x1ULL
 #define PTE_RW 0x2ULL
+#define PTE_US 0x4ULL
 #define PTE_PS 0x80ULL
+#define PTE_NX (1ULL << 63)
 
 #define PAGE_4K 0x1000ULL
 #define ENTRIES 512
@@ -39,6 +57,10 @@
 #define CR4_OSXMMEXCPT (1ULL << 10)
 #define EFER_LME (1ULL << 8)
 #define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+
+#define CPUID_EXT_FEATURES 0x80000001U
+#define CPUID_EXT_EDX_NX (1U << 20)
 
 #define GDT_CODE 0x00AF99000000FFFFULL   /* 64-bit, exec-only, accessed */
 #define GDT_DATA 0x00CF93000000FFFFULL   /* RW, accessed */
@@ -47,25 +69,71 @@
 
 #define CPUID_MAX_ENTRIES 256
 
-static void hvt_cpu_page_tables(struct hvt *h)
+/* How many bytes of [start, end) lie in the executable segments. */
+static uint64_t hvt_cpu_x_bytes(const struct hvt *h, uint64_t start,
+        uint64_t end)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < h->n_x; i++) {
+        uint64_t lo = h->x[i].start > start ? h->x[i].start : start;
+        uint64_t hi = h->x[i].end < end ? h->x[i].end : end;
+
+        if (lo < hi)
+            n += hi - lo;
+    }
+    return n;
+}
+
+/* PT entries for the 2 MiB at `base`; the first page table also hides the
+ * low pages and makes the boot info read-only. */
+static void hvt_cpu_fill_pt(const struct hvt *h, uint64_t *pt, uint64_t base,
+        uint64_t p, uint64_t nx)
+{
+    for (uint64_t i = 0; i < ENTRIES; i++) {
+        uint64_t addr = base + i * PAGE_4K;
+        uint64_t e = addr | p;
+
+        if (addr < HVT_BOOT_INFO_BASE) {
+            pt[i] = 0;
+            continue;
+        }
+        if (addr >= HVT_GUEST_MIN_BASE)
+            e |= PTE_RW;
+        if (hvt_cpu_x_bytes(h, addr, addr + PAGE_4K) == 0)
+            e |= nx;
+        pt[i] = e;
+    }
+}
+
+static void hvt_cpu_page_tables(struct hvt *h, bool nx_ok)
 {
     uint64_t *pml4 = (uint64_t *)(h->mem + PML4_BASE);
     uint64_t *pdpt = (uint64_t *)(h->mem + PDPT_BASE);
     uint64_t *pd = (uint64_t *)(h->mem + PD_BASE);
-    uint64_t *pt0 = (uint64_t *)(h->mem + PT0_BASE);
     uint64_t n_large = h->mem_size / HVT_MEM_ALIGN;
+    uint64_t p = PTE_P | (h->user_mode ? PTE_US : 0);
+    uint64_t nx = nx_ok ? PTE_NX : 0;
+    uint64_t spare = PT_SPARE_BASE;
 
-    pml4[0] = PDPT_BASE | PTE_P | PTE_RW;
+    pml4[0] = PDPT_BASE | p | PTE_RW;
     for (unsigned i = 0; i < 4; i++)
-        pdpt[i] = (PD_BASE + i * PAGE_4K) | PTE_P | PTE_RW;
+        pdpt[i] = (PD_BASE + i * PAGE_4K) | p | PTE_RW;
     /* The four PDs are contiguous: index them as one 2048-entry table. */
-    pd[0] = PT0_BASE | PTE_P | PTE_RW;
-    for (uint64_t i = 1; i < n_large; i++)
-        pd[i] = (i * HVT_MEM_ALIGN) | PTE_P | PTE_RW | PTE_PS;
-    for (uint64_t i = HVT_BOOT_INFO_BASE / PAGE_4K; i < ENTRIES; i++) {
-        uint64_t addr = i * PAGE_4K;
+    pd[0] = PT0_BASE | p | PTE_RW;
+    hvt_cpu_fill_pt(h, (uint64_t *)(h->mem + PT0_BASE), 0, p, nx);
+    for (uint64_t i = 1; i < n_large; i++) {
+        uint64_t base = i * HVT_MEM_ALIGN;
+        uint64_t x = hvt_cpu_x_bytes(h, base, base + HVT_MEM_ALIGN);
 
-        pt0[i] = addr | PTE_P | (addr >= HVT_GUEST_MIN_BASE ? PTE_RW : 0);
+        if (x == 0 || x == HVT_MEM_ALIGN || nx == 0 ||
+                spare == PT_SPARE_END) {
+            pd[i] = base | p | PTE_RW | PTE_PS | (x == 0 ? nx : 0);
+            continue;
+        }
+        hvt_cpu_fill_pt(h, (uint64_t *)(h->mem + spare), base, p, nx);
+        pd[i] = spare | p | PTE_RW;
+        spare += PAGE_4K;
     }
 }
 
@@ -79,7 +147,7 @@ static struct kvm_segment hvt_cpu_segment(uint16_t selector, uint8_t type,
     };
 }
 
-static int hvt_cpu_sregs(struct hvt *h, struct tender_err *err)
+static int hvt_cpu_sregs(struct hvt *h, bool nx_ok, struct tender_err *err)
 {
     struct kvm_segment data = hvt_cpu_segment(SEL_DATA, 3, 0, 1);
     struct kvm_sregs sregs;
@@ -102,14 +170,15 @@ static int hvt_cpu_sregs(struct hvt *h, struct tender_err *err)
     sregs.cr0 = CR0_PE | CR0_NE | CR0_WP | CR0_PG;
     sregs.cr3 = PML4_BASE;
     sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    sregs.efer = EFER_LME | EFER_LMA;
+    sregs.efer = EFER_LME | EFER_LMA | (nx_ok ? EFER_NXE : 0);
     if (ioctl(h->vcpu_fd, KVM_SET_SREGS, &sregs) != 0)
         return tender_err_set(err, "KVM: KVM_SET_SREGS: %s", strerror(errno));
     return 0;
 }
 
-/* What KVM supports is what the guest sees, unfiltered (as upstream). */
-static int hvt_cpu_cpuid(struct hvt *h, struct tender_err *err)
+/* What KVM supports is what the guest sees, unfiltered (as upstream).
+ * *nx_ok tells whether that includes NX (EFER.NXE is refused otherwise). */
+static int hvt_cpu_cpuid(struct hvt *h, bool *nx_ok, struct tender_err *err)
 {
     size_t size = sizeof(struct kvm_cpuid2) +
         CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
@@ -124,6 +193,10 @@ static int hvt_cpu_cpuid(struct hvt *h, struct tender_err *err)
                 strerror(errno));
     else if (ioctl(h->vcpu_fd, KVM_SET_CPUID2, cpuid) != 0)
         rc = tender_err_set(err, "KVM: KVM_SET_CPUID2: %s", strerror(errno));
+    *nx_ok = false;
+    for (uint32_t i = 0; rc == 0 && i < cpuid->nent; i++)
+        if (cpuid->entries[i].function == CPUID_EXT_FEATURES)
+            *nx_ok = (cpuid->entries[i].edx & CPUID_EXT_EDX_NX) != 0;
     free(cpuid);
     return rc;
 }
@@ -136,9 +209,13 @@ int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err)
         .rdi = HVT_BOOT_INFO_BASE,
         .rflags = 0x2,              /* IF=0: no interrupts, ever */
     };
+    bool nx_ok = false;
 
-    hvt_cpu_page_tables(h);
-    if (hvt_cpu_sregs(h, err) != 0 || hvt_cpu_cpuid(h, err) != 0)
+    /* CPUID first: KVM checks EFER against it. */
+    if (hvt_cpu_cpuid(h, &nx_ok, err) != 0)
+        return -1;
+    hvt_cpu_page_tables(h, nx_ok);
+    if (hvt_cpu_sregs(h, nx_ok, err) != 0)
         return -1;
     if (ioctl(h->vcpu_fd, KVM_SET_REGS, &regs) != 0)
         return tender_err_set(err, "KVM: KVM_SET_REGS: %s", strerror(errno));

@@ -1,41 +1,20 @@
 /*
- * hvt_main.c: the solo5-hvt backend and its module list (core block net,
- * ref §2.12).  Everything else, main included, is tenders/common.
+ * hvt_main.c: solo5-hvt's main: the shared tender_main() with the hvt
+ * backend (hvt_backend.c).
+ *
+ * Guest memory is always mapped user-accessible and the boot info says so
+ * (HVT_FEATURE_USER_MODE): our bindings then run the unikernel at CPL3,
+ * natively on KVMs that emulate CPL0 (docs/kvm-pvm.md); guests that do not
+ * know the bit run at CPL0 exactly as on upstream's tender.
  */
 #include "hvt.h"
-#include "tender_modules.h"
-
-/* --mem is the shared core's; hvt has no options of its own. */
-static const struct tender_module hvt_core = {
-    .name = "core",
-};
-
-static const struct tender_module *const hvt_modules[] = {
-    &hvt_core,
-    &tender_module_block,
-    &tender_module_net,
-    NULL,
-};
-
-static const struct tender_backend hvt_backend = {
-    .name = "solo5-hvt",
-    .abi_target = HVT_ABI_TARGET,
-    .abi_version = HVT_ABI_VERSION,
-    .default_mem_mib = 512,
-    .cmdline_size = HVT_CMDLINE_SIZE,
-    .modules = hvt_modules,
-    .mem_size = hvt_mem_size,
-    .mem_setup = hvt_mem_setup,
-    .protect = hvt_protect,
-    .boot_info = hvt_boot_info,
-    .run = hvt_run,
-};
 
 int main(int argc, char **argv)
 {
     struct hvt hvt = {
         .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1,
         .epoll_fd = -1, .timer_fd = -1,
+        .user_mode = true,
     };
 
     return tender_main(&hvt_backend, argc, argv, &hvt);

@@ -71,7 +71,8 @@ int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
  * Guest X never becomes host X: the guest executes through KVM, which
  * needs the host mapping readable only.  Read-only segments are recorded
  * so that hypercalls cannot write into them on the guest's behalf (the
- * tender itself would fault).
+ * tender itself would fault); executable ones so that the guest's page
+ * tables can make everything else no-execute (hvt_cpu_<arch>.c).
  */
 int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
         struct tender_err *err)
@@ -86,6 +87,9 @@ int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
             return tender_err_set(err, "more than %d read-only segments",
                     HVT_RO_MAX);
         h->ro[h->n_ro++] = (struct hvt_range){ gpa, gpa + size };
+        /* The ELF loader refuses W+X, so n_x <= n_ro <= HVT_RO_MAX. */
+        if (pf_flags & PF_X)
+            h->x[h->n_x++] = (struct hvt_range){ gpa, gpa + size };
     }
     if (mprotect(h->mem + gpa, size, prot) != 0)
         return tender_err_set(err, "mprotect of guest [%#llx, +%#llx) "

@@ -46,7 +46,8 @@ static int hvt_exit_io(struct tender *t, int *status, struct tender_err *err)
      * The 256 ports from HVT_HYPERCALL_PIO_BASE are hypercall numbers
      * (upstream calls 0x509.. invalid ports; we name the number instead).
      */
-    if (port < HVT_HYPERCALL_PIO_BASE || port >= HVT_HYPERCALL_PIO_BASE + 0x100)
+    if (port < HVT_HYPERCALL_PIO_BASE ||
+            port - HVT_HYPERCALL_PIO_BASE >= HVT_HYPERCALL_PIO_COUNT)
         return tender_err_set(err, "Invalid guest port access: port=0x%x",
                 port);
     memcpy(&value, (const uint8_t *)run + run->io.data_offset, sizeof(value));

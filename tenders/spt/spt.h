@@ -33,10 +33,11 @@ int spt_boot_info(struct tender *t, struct tender_err *err);
 /* spt_run.c */
 int spt_run(struct tender *t, struct tender_err *err);
 
-/* spt_seccomp.c: builds the filter as classic BPF into `prog`. */
+/* spt_seccomp.c: builds the filters as classic BPF into `prog` and
+ * `bounds` (the block transfer bounds; see tender_seccomp.h). */
 struct sock_fprog;
 int spt_seccomp_build(struct tender *t, struct sock_fprog *prog,
-        size_t max_insns, struct tender_err *err);
+        struct sock_fprog *bounds, size_t max_insns, struct tender_err *err);
 
 /* spt_seccomp_<arch>.c: the architecture's extra rules. */
 int spt_seccomp_arch_rules(void *scmp_ctx, struct tender_err *err);

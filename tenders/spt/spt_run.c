@@ -7,23 +7,22 @@
  */
 #include <errno.h>
 #include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/personality.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "spt.h"
 #include "spt_abi.h"
+#include "tender_seccomp.h"
 
 int spt_run(struct tender *t, struct tender_err *err)
 {
     /* On the stack: nothing to free once the filter is in place. */
-    struct sock_filter insns[BPF_MAXINSNS];
+    struct sock_filter insns[BPF_MAXINSNS], bounds_insns[BPF_MAXINSNS];
     struct sock_fprog prog = { .filter = insns };
+    struct sock_fprog bounds = { .filter = bounds_insns };
     int persona;
 
     persona = personality(0xffffffff);
@@ -32,7 +31,7 @@ int spt_run(struct tender *t, struct tender_err *err)
     if (persona & READ_IMPLIES_EXEC)
         return tender_err_set(err, "Cannot run with the READ_IMPLIES_EXEC "
                 "personality: it would make guest data executable");
-    if (spt_seccomp_build(t, &prog, BPF_MAXINSNS, err) != 0)
+    if (spt_seccomp_build(t, &prog, &bounds, BPF_MAXINSNS, err) != 0)
         return -1;
 
     close(t->kernel_fd);
@@ -41,11 +40,7 @@ int spt_run(struct tender *t, struct tender_err *err)
     signal(SIGTERM, SIG_DFL);
     fflush(NULL);
 
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return tender_err_set(err, "prctl(PR_SET_NO_NEW_PRIVS): %s",
-                strerror(errno));
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-        return tender_err_set(err, "installing the seccomp filter: %s",
-                strerror(errno));
+    if (tender_seccomp_install(&prog, &bounds, err) != 0)
+        return -1;
     spt_launch(t->mem.size - 8, t->entry, SPT_BOOT_INFO_BASE);
 }

@@ -77,6 +77,8 @@ int main(void)
     V(SPT_BOOT_INFO_BASE);
     V(SPT_CMDLINE_SIZE);
     V(SPT_INTERNAL_TIMERFD);
+    V(SPT_BLOCK_LEVEL_SHIFT);
+    V(SPT_BLOCK_LEVELS);
 @TARGETS@
     dump("abi1_note", &__solo5_abi1_note, sizeof(__solo5_abi1_note));
     dump("openbsd_note", &__solo5_openbsd_note, sizeof(__solo5_openbsd_note));
@@ -148,6 +150,8 @@ def test_constants(c_values: dict[str, str]) -> None:
         "SPT_BOOT_INFO_BASE": abi.SPT_BOOT_INFO_BASE,
         "SPT_CMDLINE_SIZE": abi.SPT_CMDLINE_SIZE,
         "SPT_INTERNAL_TIMERFD": abi.SPT_INTERNAL_TIMERFD,
+        "SPT_BLOCK_LEVEL_SHIFT": abi.SPT_BLOCK_LEVEL_SHIFT,
+        "SPT_BLOCK_LEVELS": abi.SPT_BLOCK_LEVELS,
     }
     python.update({f"ABI1_TARGET_{n.upper()}": i for i, n in targets.ABI_TARGET_NAMES.items()})
     assert {k: int(c_values[k]) for k in python} == python

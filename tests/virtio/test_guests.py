@@ -55,9 +55,9 @@ def test_quiet() -> None:
 def test_output_bytes() -> None:
     result = virtio_run(["-q", guest("test_output")])
     assert result.status == 0, result.describe()
-    lines = [f"{i:2d} " + "".join(chr(33 + (i + j) % 94) for j in range(60))
-             for i in range(64)]
-    assert "\n".join(lines) in result.stdout or "63 " in result.stdout
+    lines = result.stdout.splitlines()
+    for i in range(64):
+        assert any(line.startswith(f"{i:02d} ") and len(line) == 64 for line in lines), i
 
 
 @pytest.mark.parametrize(("args", "status"), [

@@ -3,6 +3,12 @@
  * built with TWO_INTERFACES as test_net_2if, on "service1" at 10.1.0.2).
  *
  * It announces itself with a gratuitous ARP, then answers until stopped.
+ *
+ * Built with CHECK_PATTERN (as test_net_ring, ref §6.2) it also checks that
+ * the payload of every echo request after the 16-byte timestamp is the
+ * repeating pattern de ad be ef (`ping -p deadbeef`): the first mismatch
+ * prints "CORRUPT payload" and fails; at the end it prints how many
+ * requests it verified.
  * Arguments (any order):
  *   verbose    log every packet answered
  *   limit      exit with SUCCESS after 100000 echo replies (all interfaces)
@@ -51,6 +57,29 @@ static struct iface ifaces[] = {
 
 static uint8_t frame[9216 + SOLO5_NET_HLEN];
 static bool verbose;
+
+#ifdef CHECK_PATTERN
+#define PING_TIMESTAMP 16
+static const uint8_t pattern[4] = { 0xde, 0xad, 0xbe, 0xef };
+static uint64_t verified;
+static bool corrupt;
+
+/* The ICMP echo data after its timestamp must be the pattern, in phase. */
+static void check_payload(const uint8_t *data, size_t len)
+{
+    if (len <= PING_TIMESTAMP) {
+        corrupt = true;
+        return;
+    }
+    for (size_t i = PING_TIMESTAMP; i < len; i++) {
+        if (data[i] != pattern[i % 4]) {
+            corrupt = true;
+            return;
+        }
+    }
+    verified++;
+}
+#endif
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -132,6 +161,9 @@ static bool handle_ipv4(struct iface *in, uint8_t *ip, size_t len)
     icmp = ip + ihl;
     if (icmp[0] != ICMP_ECHO_REQUEST || checksum(icmp, total - ihl) != 0)
         return false;
+#ifdef CHECK_PATTERN
+    check_payload(icmp + 8, total - ihl - 8);
+#endif
 
     memcpy(addr, ip + 12, 4);
     memcpy(ip + 12, ip + 16, 4);
@@ -192,8 +224,10 @@ int solo5_app_main(const struct solo5_start_info *si)
 {
     uint64_t limit = 0, replies = 0;
 
-#ifdef TWO_INTERFACES
+#if defined(TWO_INTERFACES)
     guest_banner("test_net_2if");
+#elif defined(CHECK_PATTERN)
+    guest_banner("test_net_ring");
 #else
     guest_banner("test_net");
 #endif
@@ -228,7 +262,13 @@ int solo5_app_main(const struct solo5_start_info *si)
                 continue;
             while (solo5_net_read(in->handle, frame, in->info.mtu + SOLO5_NET_HLEN, &len) ==
                    SOLO5_R_OK) {
-                if (!handle_frame(in, frame, len))
+                bool replied = handle_frame(in, frame, len);
+
+#ifdef CHECK_PATTERN
+                if (corrupt)
+                    return guest_failure("CORRUPT payload");
+#endif
+                if (!replied)
                     continue;
                 replies++;
                 if (verbose) {
@@ -241,6 +281,11 @@ int solo5_app_main(const struct solo5_start_info *si)
                     guest_puts("echo replies sent: ");
                     guest_put_dec(replies);
                     guest_puts("\n");
+#ifdef CHECK_PATTERN
+                    guest_puts("payloads verified: ");
+                    guest_put_dec(verified);
+                    guest_puts("\n");
+#endif
                     return guest_success();
                 }
             }

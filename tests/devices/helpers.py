@@ -1,0 +1,61 @@
+"""What the device suites share: module checks, success checks, the block
+pattern the device guests write, and files to back block devices."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from support.guest import GuestRun, run, tender
+from support.netns import why_unavailable
+
+MIB = 1 << 20
+PATTERN_K = 0x9E3779B97F4A7C15
+MASK64 = (1 << 64) - 1
+
+
+def modules(tender_name: str) -> list[str]:
+    """The modules `solo5-<tender> --help` says are compiled in."""
+    result = run([tender(tender_name).binary, "--help"])
+    for line in result.output.splitlines():
+        if line.startswith("Compiled-in modules:"):
+            return line.split(":", 1)[1].split()
+    raise AssertionError(f"--help lists no 'Compiled-in modules:'\n{result.describe()}")
+
+
+def need_module(tender_name: str, module: str) -> None:
+    if module not in modules(tender_name):
+        pytest.skip(f"solo5-{tender_name} has no {module} module compiled in")
+
+
+def need_netns() -> None:
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(reason)
+
+
+def check_success(result: GuestRun) -> None:
+    assert not result.timed_out and result.status == 0, result.describe()
+    assert "SUCCESS" in result.stdout and "FAILURE" not in result.stdout, result.describe()
+
+
+def check_error(result: GuestRun, message: str) -> None:
+    """A set-up error: status 1, `message` on stderr, the guest never ran."""
+    assert result.status == 1, result.describe()
+    assert message in result.stderr, result.describe()
+    assert "Solo5 standalone" not in result.stdout, "the guest must not start"
+
+
+def zero_file(path: Path, size: int) -> Path:
+    """A sparse file of `size` zero bytes."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+def block_pattern(tag: int, size: int) -> bytes:
+    """A block tagged `tag` as the device guests write it: 64-bit LE words
+    (tag + 1) * K + i (see tests/guests/test_blk/test_blk.c)."""
+    base = ((tag + 1) * PATTERN_K) & MASK64
+    return struct.pack(f"<{size // 8}Q", *(((base + i) & MASK64) for i in range(size // 8)))
