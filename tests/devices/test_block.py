@@ -8,7 +8,9 @@ pattern the host checks here, byte for byte.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -212,9 +214,6 @@ def test_blk_read_only_file(tender_name: str, tmp_path: Path) -> None:
         f"--block:storage={image}",
         str(guest_path("test_blk", tender_name)),
     ]
-    import os
-    import shutil
-
     if os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
         if setpriv is None:

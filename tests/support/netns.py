@@ -20,6 +20,7 @@ class Tap:
     name: str
     host_ip: str | None  # the host side's address, e.g. "10.0.0.1/24"
     mtu: int = 1500
+    up: bool = True  # False: left down (tenders must refuse it)
 
 
 class NetnsUnavailable(Exception):
@@ -54,7 +55,8 @@ class Netns:
 
 @contextmanager
 def netns_with_taps(taps: Sequence[Tap]) -> Iterator[Netns]:
-    """A fresh namespace holding `taps` (up, with their address and MTU)."""
+    """A fresh namespace holding `taps` (up unless told, with their address
+    and MTU)."""
     reason = why_unavailable()
     if reason:
         raise NetnsUnavailable(reason)
@@ -67,7 +69,8 @@ def netns_with_taps(taps: Sequence[Tap]) -> Iterator[Netns]:
             _ip("-n", name, "link", "set", "dev", tap.name, "mtu", str(tap.mtu))
             if tap.host_ip:
                 _ip("-n", name, "addr", "add", tap.host_ip, "dev", tap.name)
-            _ip("-n", name, "link", "set", "dev", tap.name, "up")
+            if tap.up:
+                _ip("-n", name, "link", "set", "dev", tap.name, "up")
         yield Netns(name)
     finally:
         # Deleting the namespace deletes the taps in it.

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Network and block benchmarks, solo5-hvt and solo5-spt side by side.
+
+    scons -Q -j2 && python3 bench/devices.py [--quick]
+
+Needs root (a private network namespace with a tap, as the tests make) and
+the built tree (build/stage, build/tests/bench_*).  Builds its two host
+helpers (bench/blk_host.c, bench/net_blast.c) into build/bench/.  Prints
+Markdown tables (docs/performance.md, "Network" and "Block").  Not a test:
+nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TOP / "tests"))
+
+from support.netns import Netns, Tap, netns_with_taps  # noqa: E402
+
+STAGE_BIN = TOP / "build" / "stage" / "bin"
+GUESTS = TOP / "build" / "tests"
+HELPERS = TOP / "build" / "bench"
+TENDERS = ("hvt", "spt")
+MEM = 16  # MiB: room for 1 MiB transfer buffers on both tenders
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def sh(argv: Sequence[str | Path], timeout: float = 300) -> str:
+    proc = subprocess.run(
+        [str(a) for a in argv], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, argv))}: status {proc.returncode}\n"
+                           f"{proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
+def build_helpers() -> None:
+    HELPERS.mkdir(parents=True, exist_ok=True)
+    for name in ("blk_host", "net_blast"):
+        sh(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", HELPERS / name,
+            TOP / "bench" / f"{name}.c"])
+
+
+def guest_argv(tender: str, guest: str, devices: list[str], args: list[str]) -> list[str]:
+    return [str(STAGE_BIN / f"solo5-{tender}"), f"--mem={MEM}", *devices, "--",
+            str(GUESTS / guest / f"{guest}.{tender}"), *args]
+
+
+def field(text: str, name: str) -> int:
+    m = re.search(rf"\b{name}=(\d+)", text)
+    if not m:
+        raise RuntimeError(f"no {name}= in:\n{text}")
+    return int(m.group(1))
+
+
+# --- block -------------------------------------------------------------------------
+
+
+@dataclass
+class BlockRow:
+    op: str
+    size: int
+    mb_s: dict[str, float]  # host, hvt, spt
+
+
+def block_bench(image: Path, sizes: list[int], volume: int, runs: int) -> list[BlockRow]:
+    rows = []
+    for op in ("read", "write"):
+        for size in sizes:
+            total = min(volume, size * 32768)
+            best: dict[str, float] = {}
+            for _ in range(runs):
+                results = {
+                    "host": sh([HELPERS / "blk_host", op, image, size, total]),
+                    **{t: sh(guest_argv(t, "bench_blk", [f"--block:storage={image}"],
+                                        [op, str(size), str(total)])) for t in TENDERS},
+                }
+                for who, out in results.items():
+                    rate = field(out, "bytes") / field(out, "ns") * 1e9 / MIB
+                    best[who] = max(best.get(who, 0.0), rate)
+            rows.append(BlockRow(op, size, best))
+    return rows
+
+
+def print_block(rows: list[BlockRow]) -> None:
+    print("| op | bytes per call | host MiB/s | hvt MiB/s | spt MiB/s | hvt/host | spt/host |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        h, v, s = r.mb_s["host"], r.mb_s["hvt"], r.mb_s["spt"]
+        size = f"{r.size // KIB} KiB" if r.size >= KIB else f"{r.size} B"
+        print(f"| {r.op} | {size} | {h:.0f} | {v:.0f} | {s:.0f} | {v / h:.2f} | {s / h:.2f} |")
+
+
+# --- network -----------------------------------------------------------------------
+
+
+def start_guest(ns: Netns, argv: list[str], ready: str, log: Path) -> subprocess.Popen[bytes]:
+    out = open(log, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while ready.encode() not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"guest did not start:\n{log.read_text()}")
+        time.sleep(0.02)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait()
+
+
+def ping_bench(ns: Netns, tender: str, tmp: Path, count: int) -> tuple[float, float]:
+    """(ping-pong RTT in µs, flood pings per second) against test_net."""
+    argv = guest_argv(tender, "test_net", ["--net:service0=tap100"], [])
+    proc = start_guest(ns, argv, "serving", tmp / f"net-{tender}.log")
+    try:
+        sh(ns.command(["ping", "-c", "20", "-i", "0.01", "-q", "10.0.0.2"]))  # ARP, warm-up
+        out = sh(ns.command(["ping", "-c", "2000", "-i", "0.001", "-q", "10.0.0.2"]))
+        rtt = float(re.search(r"= [\d.]+/([\d.]+)/", out).group(1)) * 1000  # type: ignore[union-attr]
+        out = sh(ns.command(["ping", "-f", "-c", str(count), "-q", "10.0.0.2"]))
+        ms = int(re.search(r"time (\d+)ms", out).group(1))  # type: ignore[union-attr]
+        received = int(re.search(r"(\d+) received", out).group(1))  # type: ignore[union-attr]
+    finally:
+        stop(proc)
+    return rtt, received / ms * 1000
+
+
+def rx_packets(ns: Netns) -> int:
+    return int(sh(ns.command(["cat", "/sys/class/net/tap100/statistics/rx_packets"])))
+
+
+def guest_to_host(ns: Netns, tender: str, size: int, count: int) -> tuple[float, int]:
+    """(frames per second written by the guest, frames the host saw)."""
+    before = rx_packets(ns)
+    out = sh(ns.command(guest_argv(tender, "bench_net", ["--net:service0=tap100"],
+                                   ["tx", str(size), str(count)])))
+    seen = rx_packets(ns) - before
+    return field(out, "frames") / field(out, "ns") * 1e9, seen
+
+
+def host_to_guest(ns: Netns, tender: str, size: int, count: int, tmp: Path
+                  ) -> tuple[float, int, int]:
+    """(frames per second the guest received, frames received, frames sent)."""
+    log = tmp / f"rx-{tender}-{size}.log"
+    argv = guest_argv(tender, "bench_net", ["--net:service0=tap100"], ["rx", str(count)])
+    proc = start_guest(ns, argv, "ready", log)
+    try:
+        sent = field(sh(ns.command([HELPERS / "net_blast", "tap100", str(size), str(count)])),
+                     "frames")
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+    out = log.read_text()
+    frames, ns_ = field(out, "frames"), field(out, "ns")
+    return (frames / ns_ * 1e9 if ns_ else 0.0), frames, sent
+
+
+def net_bench(tmp: Path, flood: int, frames: int) -> None:
+    with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns:
+        pings = {t: ping_bench(ns, t, tmp, flood) for t in TENDERS}
+        print("| tender | ping-pong RTT (µs, avg of 2000) | flood pings/s "
+              f"(ping -f -c {flood}) |")
+        print("|---|---:|---:|")
+        for t in TENDERS:
+            print(f"| {t} | {pings[t][0]:.0f} | {pings[t][1]:.0f} |")
+        print(f"\nhvt/spt flood rate: {pings['hvt'][1] / pings['spt'][1]:.2f}\n")
+
+        print(f"| direction | frame | tender | frames/s | frames delivered of {frames} |")
+        print("|---|---:|---|---:|---:|")
+        for size in (64, 1500):
+            for t in TENDERS:
+                rate, seen = guest_to_host(ns, t, size, frames)
+                print(f"| guest to host | {size} B | {t} | {rate:.0f} | {seen} |")
+        for size in (64, 1500):
+            for t in TENDERS:
+                rate, got, sent = host_to_guest(ns, t, size, frames, tmp)
+                print(f"| host to guest | {size} B | {t} | {rate:.0f} | {got} (sent {sent}) |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller volumes, one run")
+    parser.add_argument("--only", choices=["block", "net"], help="run one half")
+    opts = parser.parse_args()
+    for t in TENDERS:
+        if not (STAGE_BIN / f"solo5-{t}").exists():
+            print(f"devices.py: {STAGE_BIN}/solo5-{t} is not built: run `scons -Q -j2`")
+            return 1
+    build_helpers()
+    tmp = TOP / "build" / "bench"
+    if opts.only != "net":
+        image = tmp / "bench.img"
+        size = 64 * MIB if opts.quick else 256 * MIB
+        with open(image, "wb") as f:  # real blocks, not a sparse file
+            f.write(b"\x5a" * size)
+        rows = block_bench(image, [512, 4 * KIB, 64 * KIB, MIB], size, 1 if opts.quick else 3)
+        print_block(rows)
+        image.unlink()
+        print()
+    if opts.only != "block":
+        net_bench(tmp, 20000 if opts.quick else 100000, 20000 if opts.quick else 100000)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
