@@ -43,7 +43,9 @@ int main(int argc, char **argv)
         return 1;
     }
     cap = lseek(fd, 0, SEEK_END);
-    buf = malloc(size);
+    /* Page-aligned, like the guests' buffers (a malloc'd one is 16 bytes off,
+     * which makes large copies several times slower here). */
+    buf = aligned_alloc(4096, (size + 4095) / 4096 * 4096);
     if (buf == NULL || (uint64_t)cap < size)
         return 1;
     memset(buf, 0x5a, size);

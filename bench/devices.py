@@ -40,21 +40,39 @@ def sh(argv: Sequence[str | Path], timeout: float = 300) -> str:
         [str(a) for a in argv], capture_output=True, text=True, timeout=timeout, check=False
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))}: status {proc.returncode}\n"
-                           f"{proc.stdout}{proc.stderr}")
+        raise RuntimeError(
+            f"{' '.join(map(str, argv))}: status {proc.returncode}\n{proc.stdout}{proc.stderr}"
+        )
     return proc.stdout
 
 
 def build_helpers() -> None:
     HELPERS.mkdir(parents=True, exist_ok=True)
     for name in ("blk_host", "net_blast"):
-        sh(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", HELPERS / name,
-            TOP / "bench" / f"{name}.c"])
+        sh(
+            [
+                "cc",
+                "-std=c11",
+                "-O2",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-o",
+                HELPERS / name,
+                TOP / "bench" / f"{name}.c",
+            ]
+        )
 
 
 def guest_argv(tender: str, guest: str, devices: list[str], args: list[str]) -> list[str]:
-    return [str(STAGE_BIN / f"solo5-{tender}"), f"--mem={MEM}", *devices, "--",
-            str(GUESTS / guest / f"{guest}.{tender}"), *args]
+    return [
+        str(STAGE_BIN / f"solo5-{tender}"),
+        f"--mem={MEM}",
+        *devices,
+        "--",
+        str(GUESTS / guest / f"{guest}.{tender}"),
+        *args,
+    ]
 
 
 def field(text: str, name: str) -> int:
@@ -82,9 +100,18 @@ def block_bench(image: Path, sizes: list[int], volume: int, runs: int) -> list[B
             best: dict[str, float] = {}
             for _ in range(runs):
                 results = {
-                    "host": sh([HELPERS / "blk_host", op, image, size, total]),
-                    **{t: sh(guest_argv(t, "bench_blk", [f"--block:storage={image}"],
-                                        [op, str(size), str(total)])) for t in TENDERS},
+                    "host": sh([HELPERS / "blk_host", op, image, str(size), str(total)]),
+                    **{
+                        t: sh(
+                            guest_argv(
+                                t,
+                                "bench_blk",
+                                [f"--block:storage={image}"],
+                                [op, str(size), str(total)],
+                            )
+                        )
+                        for t in TENDERS
+                    },
                 }
                 for who, out in results.items():
                     rate = field(out, "bytes") / field(out, "ns") * 1e9 / MIB
@@ -144,21 +171,28 @@ def rx_packets(ns: Netns) -> int:
 def guest_to_host(ns: Netns, tender: str, size: int, count: int) -> tuple[float, int]:
     """(frames per second written by the guest, frames the host saw)."""
     before = rx_packets(ns)
-    out = sh(ns.command(guest_argv(tender, "bench_net", ["--net:service0=tap100"],
-                                   ["tx", str(size), str(count)])))
+    out = sh(
+        ns.command(
+            guest_argv(
+                tender, "bench_net", ["--net:service0=tap100"], ["tx", str(size), str(count)]
+            )
+        )
+    )
     seen = rx_packets(ns) - before
     return field(out, "frames") / field(out, "ns") * 1e9, seen
 
 
-def host_to_guest(ns: Netns, tender: str, size: int, count: int, tmp: Path
-                  ) -> tuple[float, int, int]:
+def host_to_guest(
+    ns: Netns, tender: str, size: int, count: int, tmp: Path
+) -> tuple[float, int, int]:
     """(frames per second the guest received, frames received, frames sent)."""
     log = tmp / f"rx-{tender}-{size}.log"
     argv = guest_argv(tender, "bench_net", ["--net:service0=tap100"], ["rx", str(count)])
     proc = start_guest(ns, argv, "ready", log)
     try:
-        sent = field(sh(ns.command([HELPERS / "net_blast", "tap100", str(size), str(count)])),
-                     "frames")
+        sent = field(
+            sh(ns.command([str(HELPERS / "net_blast"), "tap100", str(size), str(count)])), "frames"
+        )
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
@@ -171,8 +205,7 @@ def host_to_guest(ns: Netns, tender: str, size: int, count: int, tmp: Path
 def net_bench(tmp: Path, flood: int, frames: int) -> None:
     with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns:
         pings = {t: ping_bench(ns, t, tmp, flood) for t in TENDERS}
-        print("| tender | ping-pong RTT (µs, avg of 2000) | flood pings/s "
-              f"(ping -f -c {flood}) |")
+        print(f"| tender | ping-pong RTT (µs, avg of 2000) | flood pings/s (ping -f -c {flood}) |")
         print("|---|---:|---:|")
         for t in TENDERS:
             print(f"| {t} | {pings[t][0]:.0f} | {pings[t][1]:.0f} |")

@@ -34,6 +34,12 @@ class Target:
     # The text starts with a multiboot header (a.out kludge) so that
     # multiboot loaders (QEMU -kernel, syslinux mboot.c32) can boot the ELF.
     multiboot: bool = False
+    # The TLS image (.tdata) in a read-only PT_LOAD of its own (the tenders
+    # map it read-only).  False puts it at the end of the data PT_LOAD
+    # instead: loaders that read the program headers (syslinux mboot.c32
+    # loads an ELF64 by them, ignoring the a.out kludge) refuse the empty
+    # PT_LOAD at vaddr 0 that the separate segment becomes without TLS data.
+    separate_tdata: bool = True
     # Source files from other bindings folders compiled into this target,
     # relative to bindings/ (one concept in one place: virtio reuses the
     # x86_64 descriptor tables and trap entry of hvt).
@@ -64,8 +70,10 @@ class Target:
 
         It uses the a.out kludge: the loader copies the file image from the
         header's file offset to load_addr and clears up to bss_end_addr, so
-        it never needs to understand a 64-bit ELF.  entry_addr is _start,
-        which runs in 32-bit protected mode (see bindings/virtio).
+        it never needs to understand a 64-bit ELF (QEMU -kernel).  Loaders
+        that do read the ELF64 program headers (syslinux mboot.c32) load the
+        same image: see `separate_tdata`.  entry_addr is _start, which runs
+        in 32-bit protected mode (see bindings/virtio).
         """
         if not self.multiboot:
             return []
@@ -118,6 +126,7 @@ TARGETS: dict[str, Target] = {
             "virtio", 3, 1, PF_R | PF_X, False,
             "virtio/multiboot virtual machine (QEMU, any x86_64 hypervisor)",
             multiboot=True,
+            separate_tdata=False,
             extra_sources=("hvt/hvt_cpu_x86_64.c", "hvt/hvt_traps_x86_64.S"),
             c_constants=(
                 ("VIRTIO_DEBUG_EXIT_PORT", VIRTIO_DEBUG_EXIT_PORT),

@@ -5,9 +5,9 @@
  * guest's page tables map this range read-only.
  *
  * host_features offers HVT_FEATURE_USER_MODE when the page tables have U
- * set (hvt_cpu_<arch>.c).  Ring I/O is never offered (net_ring 0): the hypercall
- * path is complete, and on this project's KVM the ring was measured slower
- * (ref §2.9).  So no extra 2 MiB is allocated for it either.
+ * set (hvt_cpu_<arch>.c).  Ring I/O is never offered (net_ring 0): the
+ * hypercall path is complete, and on this project's KVM the ring was
+ * measured slower (ref §2.9).  So no extra 2 MiB is allocated for it either.
  */
 #include <string.h>
 

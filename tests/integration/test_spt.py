@@ -97,14 +97,16 @@ CASES: dict[str, Case] = {
             absent=("FAILURE",),
         ),
     ),
+    # hvt too: the application runs at CPL3, natively even on kvm-pvm.
     "fpu": Case("test_fpu", (), SUCCESS),
     "time": Case("test_time", (), SUCCESS),
     "seccomp": Case(
         "test_seccomp", (), Expect(STATUS_SIGSYS, absent=("FAILURE", "returned")), only=("spt",)
     ),
     # W^X probes.  On hvt a write to read-only guest memory is a tender error
-    # (status 1 + "host/guest translation fault"; kvm-pvm reports it as an
-    # MMIO exit instead, ref §6.4).
+    # (status 1 + "host/guest translation fault": KVM_RUN's EFAULT, or on
+    # kvm-pvm at CPL0 an MMIO exit, ref §6.4); executing .data is a #PF
+    # (solo5-hvt maps it NX) that the guest reports and aborts on.
     "xnow": Case(
         "test_xnow",
         by_tender={"hvt": Expect(1, absent=("FAILURE", "SUCCESS"))},

@@ -47,8 +47,9 @@ class Tender:
 TENDERS: Mapping[str, Tender] = {
     # spt guests are host processes: faults are real signals.
     "spt": Tender("spt", mem=2, fault_status=STATUS_SIGSEGV, fault_text=None),
-    # hvt guests trap into their own handler, which aborts.  Our hvt bindings
-    # have no 2 MiB ring buffer in .bss, so unlike upstream --mem=2 suffices.
+    # hvt guests trap into their own (CPL0) handler, which aborts; executing
+    # data is such a trap too (NX).  Our hvt bindings have no 2 MiB ring
+    # buffer in .bss, so unlike upstream --mem=2 suffices.
     "hvt": Tender("hvt", mem=2, fault_status=STATUS_ABORT, fault_text="Solo5: ABORT"),
 }
 

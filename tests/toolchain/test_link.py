@@ -110,8 +110,10 @@ def expected_phdrs(target: targets.Target) -> list[tuple[str, int | None]]:
                                            ("PT_LOAD", target.text_flags)]
     if target.separate_rodata:
         phdrs.append(("PT_LOAD", targets.PF_R))
-    phdrs += [("PT_LOAD", targets.PF_R | targets.PF_W), ("PT_LOAD", targets.PF_R),
-              ("PT_TLS", None), ("PT_LOAD", targets.PF_R | targets.PF_W)]
+    phdrs.append(("PT_LOAD", targets.PF_R | targets.PF_W))
+    if target.separate_tdata:
+        phdrs.append(("PT_LOAD", targets.PF_R))
+    phdrs += [("PT_TLS", None), ("PT_LOAD", targets.PF_R | targets.PF_W)]
     if target.is_shared:
         phdrs.append(("PT_DYNAMIC", targets.PF_R | targets.PF_W))
     phdrs += [("PT_NOTE", None)] * len(generate.note_slots(target))
