@@ -17,6 +17,8 @@ SOLO5_DEBIAN_PACKAGES=(
     qemu-system-x86 syslinux syslinux-common mtools dosfstools
     # tests/packaging: the .deb build (debian/control's Build-Depends) and man pages
     devscripts debhelper build-essential scons python3-pyelftools python3-jinja2 groff-base
+    # tests/debug: real gdb sessions against solo5-hvt-debug and solo5-spt, cores
+    gdb
 )
 
 solo5_missing_packages() {

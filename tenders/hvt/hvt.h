@@ -33,6 +33,23 @@ struct hvt_range {
     uint64_t start, end;        /* [start, end) */
 };
 
+/*
+ * solo5-hvt-debug's gdb and dumpcore modules (hvt_debug.h) hook into the
+ * run; solo5-hvt has none (hooks == NULL).  Each may be NULL.
+ */
+struct hvt_hooks {
+    /* Before the filter is built: last chance for open/accept/dup. */
+    int (*before_seccomp)(struct tender *t, struct tender_err *err);
+    /* Adds rules to the filter (a tender_seccomp_policy.extra). */
+    int (*seccomp_rules)(void *scmp_ctx, struct tender_err *err);
+    /* Under the filter, before the first KVM_RUN. */
+    int (*start)(struct tender *t, struct tender_err *err);
+    /* Every exit first: 1 handled (resume), 0 not ours, -1 fatal. */
+    int (*vmexit)(struct tender *t, struct tender_err *err);
+    /* The guest is done: status, or -1 with err set; returns the same. */
+    int (*done)(struct tender *t, int status, struct tender_err *err);
+};
+
 struct hvt {
     int kvm_fd, vm_fd, vcpu_fd;
     struct kvm_run *run;        /* the vCPU's shared run area */
@@ -47,6 +64,8 @@ struct hvt {
     bool user_mode;             /* offer HVT_FEATURE_USER_MODE (U pages) */
     int epoll_fd, timer_fd;     /* POLL: the timer plus every NET device */
     bool has_block, has_net;    /* which device hypercalls are registered */
+    const struct hvt_hooks *hooks;  /* NULL in solo5-hvt */
+    void *debug;                /* the hooks' state */
 };
 
 static inline struct hvt *hvt_of(struct tender *t)
@@ -84,6 +103,7 @@ void *hvt_gpa(const struct hvt *h, uint64_t gpa, uint64_t len,
 
 /* hvt_backend.c: solo5-hvt as a tender_main() backend. */
 extern const struct tender_backend hvt_backend;
+extern const struct tender_module hvt_module_core;
 
 /* hvt_kvm.c: the VM, its memory slot and the vCPU. */
 int hvt_kvm_init(struct hvt *h, struct tender_err *err);

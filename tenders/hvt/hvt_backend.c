@@ -7,12 +7,12 @@
 #include "tender_modules.h"
 
 /* --mem is the shared core's; hvt has no options of its own. */
-static const struct tender_module hvt_core = {
+const struct tender_module hvt_module_core = {
     .name = "core",
 };
 
 static const struct tender_module *const hvt_modules[] = {
-    &hvt_core,
+    &hvt_module_core,
     &tender_module_block,
     &tender_module_net,
     NULL,

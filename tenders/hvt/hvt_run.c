@@ -2,6 +2,8 @@
  * hvt_run.c: drop privileges and run the vCPU until the guest halts or
  * faults (ref §2.10 step 10).
  *
+ * solo5-hvt-debug's modules see every exit first (struct hvt_hooks).
+ *
  * Every exit other than a hypercall ends the guest with status 1 and one
  * line saying what happened and where (rip).  kvm-pvm specifics
  * (docs/kvm-pvm.md): a guest write to memory the host mapped read-only is
@@ -116,8 +118,11 @@ static int hvt_loop(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
     struct kvm_run *run = h->run;
+    const struct hvt_hooks *hooks = h->hooks;
     int status = 0, rc;
 
+    if (hooks != NULL && hooks->start != NULL && hooks->start(t, err) != 0)
+        return -1;
     for (;;) {
         if (ioctl(h->vcpu_fd, KVM_RUN, 0) != 0) {
             if (errno == EINTR)
@@ -126,6 +131,13 @@ static int hvt_loop(struct tender *t, struct tender_err *err)
                 return tender_err_set(err, "KVM: host/guest translation "
                         "fault: rip=0x%llx", (unsigned long long)hvt_rip(h));
             return tender_err_set(err, "KVM: KVM_RUN: %s", strerror(errno));
+        }
+        if (hooks != NULL && hooks->vmexit != NULL) {
+            rc = hooks->vmexit(t, err);
+            if (rc < 0)
+                return -1;
+            if (rc > 0)
+                continue;
         }
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
@@ -157,7 +169,8 @@ static int hvt_loop(struct tender *t, struct tender_err *err)
 
 int hvt_run(struct tender *t, struct tender_err *err)
 {
-    int persona;
+    struct hvt *h = hvt_of(t);
+    int persona, status;
 
     if (hvt_poll_setup(t, err) != 0)
         return -1;
@@ -171,7 +184,13 @@ int hvt_run(struct tender *t, struct tender_err *err)
     close(t->kernel_fd);
     t->kernel_fd = -1;
     fflush(NULL);
+    if (h->hooks != NULL && h->hooks->before_seccomp != NULL &&
+            h->hooks->before_seccomp(t, err) != 0)
+        return -1;
     if (hvt_seccomp_install(t, err) != 0)
         return -1;
-    return hvt_loop(t, err);
+    status = hvt_loop(t, err);
+    if (h->hooks != NULL && h->hooks->done != NULL)
+        status = h->hooks->done(t, status, err);
+    return status;
 }

@@ -84,6 +84,8 @@ int hvt_seccomp_install(struct tender *t, struct tender_err *err)
         .net = hvt_net_rules, .n_net = N(hvt_net_rules),
         .block = hvt_block_rules, .n_block = N(hvt_block_rules),
         .block_levels = 0,      /* no bounds filter: see above */
+        /* solo5-hvt-debug only (docs/debugging.md); NULL in solo5-hvt. */
+        .extra = h->hooks != NULL ? h->hooks->seccomp_rules : NULL,
         .values = {
             [TENDER_SV_VCPUFD] = (uint64_t)h->vcpu_fd,
             [TENDER_SV_EPOLLFD] = (uint64_t)h->epoll_fd,

@@ -9,6 +9,7 @@
 #define SPT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "tender.h"
 
@@ -16,6 +17,9 @@ struct spt {
     bool exec_heap;             /* --x-exec-heap */
     int epollfd;
     int timerfd;
+    const char *dump_dir;       /* --dumpcore (spt_dumpcore.c) */
+    int dump_dirfd;
+    pid_t dump_pid;
 };
 
 static inline struct spt *spt_of(struct tender *t)
@@ -41,6 +45,19 @@ int spt_seccomp_build(struct tender *t, struct sock_fprog *prog,
 
 /* spt_seccomp_<arch>.c: the architecture's extra rules. */
 int spt_seccomp_arch_rules(void *scmp_ctx, struct tender_err *err);
+
+/* spt_dumpcore.c: --dumpcore=DIR, an option of the core module (so that
+ * the module list stays upstream's).  spt_dumpcore_fork() runs right
+ * before the filter is installed: with --dumpcore it returns 0 in a traced
+ * child that goes on to be the guest, and the parent never returns (it
+ * writes the core if needed and exits as the child did); without it, it
+ * just returns 0. */
+#define SPT_DUMPCORE_USAGE "    [ --dumpcore=DIR ] (write a core file of " \
+    "the guest to DIR when it aborts or is killed by a signal)\n"
+int spt_dumpcore_cmdarg(struct tender *t, const char *arg,
+        struct tender_err *err);
+int spt_dumpcore_setup(struct tender *t, struct tender_err *err);
+int spt_dumpcore_fork(struct tender *t, struct tender_err *err);
 
 /* spt_launch_<arch>.S: switches to the guest stack and jumps; no return. */
 void spt_launch(uint64_t stack_top, uint64_t entry, uint64_t boot_info)

@@ -12,10 +12,9 @@
 static int spt_core_cmdarg(struct tender *t, const char *arg,
         struct tender_err *err)
 {
-    (void)err;
     /* Upstream matches the 13-character prefix; so do we (ref §3.2). */
     if (strncmp(arg, X_EXEC_HEAP, strlen(X_EXEC_HEAP)) != 0)
-        return TENDER_ARG_UNKNOWN;
+        return spt_dumpcore_cmdarg(t, arg, err);
     spt_of(t)->exec_heap = true;
     tender_warn(t, "--x-exec-heap makes the guest heap and stack "
             "executable: this weakens the sandbox, use only for debugging");
@@ -25,8 +24,9 @@ static int spt_core_cmdarg(struct tender *t, const char *arg,
 static const struct tender_module spt_core = {
     .name = "core",
     .handle_cmdarg = spt_core_cmdarg,
+    .setup = spt_dumpcore_setup,
     .usage = "    [ --x-exec-heap ] (make the heap and stack executable; "
-            "dangerous)\n",
+            "dangerous)\n" SPT_DUMPCORE_USAGE,
 };
 
 static const struct tender_module *const spt_modules[] = {
@@ -52,7 +52,7 @@ static const struct tender_backend spt_backend = {
 
 int main(int argc, char **argv)
 {
-    struct spt spt = { .epollfd = -1, .timerfd = -1 };
+    struct spt spt = { .epollfd = -1, .timerfd = -1, .dump_dirfd = -1 };
 
     return tender_main(&spt_backend, argc, argv, &spt);
 }

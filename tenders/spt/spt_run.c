@@ -40,6 +40,9 @@ int spt_run(struct tender *t, struct tender_err *err)
     signal(SIGTERM, SIG_DFL);
     fflush(NULL);
 
+    /* --dumpcore: from here on this is a traced child (spt_dumpcore.c). */
+    if (spt_dumpcore_fork(t, err) != 0)
+        return -1;
     if (tender_seccomp_install(&prog, &bounds, err) != 0)
         return -1;
     spt_launch(t->mem.size - 8, t->entry, SPT_BOOT_INFO_BASE);
