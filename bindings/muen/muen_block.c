@@ -2,7 +2,9 @@
  * muen_block.c: a BLOCK_BASIC device NAME is the request channel
  * "NAME|req" (written by the unikernel) and the response channel
  * "NAME|resp" (read).  A request carries one 512-byte block; so does the
- * response to a read.  The capacity is the first response of the server to
+ * response to a read.  A transfer of several blocks (the API allows any
+ * whole number) is one request per block, in order; the first failure ends
+ * it with SOLO5_R_EUNSPEC, the blocks before it transferred.  The capacity is the first response of the server to
  * a MUEN_BLOCK_OP_INFO request.  Requests are synchronous and tagged, so a
  * response to anything else is skipped.
  */
@@ -94,10 +96,13 @@ solo5_result_t platform_block_write(const struct mft_entry *e,
 {
     struct block_device *d = device_of(e);
 
-    if (d == NULL || size != MUEN_BLOCK_SIZE)
+    if (d == NULL || size == 0 || size % MUEN_BLOCK_SIZE != 0)
         return SOLO5_R_EINVAL;
-    return request(d, MUEN_BLOCK_OP_WRITE, offset, buf) ? SOLO5_R_OK
-        : SOLO5_R_EUNSPEC;
+    for (size_t done = 0; done < size; done += MUEN_BLOCK_SIZE) {
+        if (!request(d, MUEN_BLOCK_OP_WRITE, offset + done, buf + done))
+            return SOLO5_R_EUNSPEC;
+    }
+    return SOLO5_R_OK;
 }
 
 solo5_result_t platform_block_read(const struct mft_entry *e,
@@ -105,10 +110,12 @@ solo5_result_t platform_block_read(const struct mft_entry *e,
 {
     struct block_device *d = device_of(e);
 
-    if (d == NULL || size != MUEN_BLOCK_SIZE)
+    if (d == NULL || size == 0 || size % MUEN_BLOCK_SIZE != 0)
         return SOLO5_R_EINVAL;
-    if (!request(d, MUEN_BLOCK_OP_READ, offset, NULL))
-        return SOLO5_R_EUNSPEC;
-    bindings_memcpy(buf, el.data, MUEN_BLOCK_SIZE);
+    for (size_t done = 0; done < size; done += MUEN_BLOCK_SIZE) {
+        if (!request(d, MUEN_BLOCK_OP_READ, offset + done, NULL))
+            return SOLO5_R_EUNSPEC;
+        bindings_memcpy(buf + done, el.data, MUEN_BLOCK_SIZE);
+    }
     return SOLO5_R_OK;
 }

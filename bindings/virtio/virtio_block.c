@@ -4,7 +4,12 @@
  * A request is a chain of three descriptors: the header (read by the
  * device), the data (the caller's buffer itself: the guest is identity
  * mapped) and a status byte (written by the device).  The shared code has
- * already checked that the transfer is one whole block inside the device.
+ * already checked that the transfer is whole blocks inside the device; a
+ * transfer larger than VIRTIO_BLK_CHUNK_MAX is sent as consecutive requests
+ * of at most that size (a descriptor's length is 32 bits, and we negotiate
+ * no size limit with the device, so we keep requests to a size every
+ * implementation serves).  A failed request ends the transfer: the blocks
+ * before it are transferred, the call returns SOLO5_R_EUNSPEC.
  */
 #include "virtio.h"
 
@@ -14,6 +19,10 @@
 #define VIRTIO_BLK_CONFIG_CAPACITY 0 /* u64, in 512-byte sectors */
 #define VIRTIO_BLK_SECTOR_SIZE 512
 #define MAX_BLOCK_DEVICES 16
+#define VIRTIO_BLK_CHUNK_MAX (1U << 20) /* bytes per request, whole sectors */
+
+_Static_assert(VIRTIO_BLK_CHUNK_MAX % VIRTIO_BLK_SECTOR_SIZE == 0,
+        "requests are whole sectors");
 
 struct virtio_blk_req {
     uint32_t type;
@@ -79,13 +88,10 @@ static struct block_device *device_of(const struct mft_entry *e)
     return NULL;
 }
 
-static solo5_result_t transfer(const struct mft_entry *e, uint32_t type,
-        solo5_off_t offset, uint8_t *buf, size_t size)
+/* One request of `len` bytes (whole sectors, at most the chunk size). */
+static bool request(struct block_device *d, uint32_t type, solo5_off_t offset,
+        uint8_t *buf, uint32_t len)
 {
-    struct block_device *d = device_of(e);
-
-    if (d == NULL)
-        return SOLO5_R_EINVAL;
     *d->req = (struct virtio_blk_req) {
         .type = type, .sector = offset / VIRTIO_BLK_SECTOR_SIZE,
     };
@@ -95,7 +101,7 @@ static solo5_result_t transfer(const struct mft_entry *e, uint32_t type,
         .flags = VIRTQ_DESC_F_NEXT, .next = 1,
     };
     d->q.desc[1] = (struct virtq_desc) {
-        .addr = (uintptr_t)buf, .len = (uint32_t)size,
+        .addr = (uintptr_t)buf, .len = len,
         .flags = VIRTQ_DESC_F_NEXT |
             (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0),
         .next = 2,
@@ -107,7 +113,27 @@ static solo5_result_t transfer(const struct mft_entry *e, uint32_t type,
     while (!virtq_has_used(&d->q))
         virtio_cpu_pause();
     (void)virtq_take_used(&d->q);
-    return *d->status == VIRTIO_BLK_S_OK ? SOLO5_R_OK : SOLO5_R_EUNSPEC;
+    return *d->status == VIRTIO_BLK_S_OK;
+}
+
+static solo5_result_t transfer(const struct mft_entry *e, uint32_t type,
+        solo5_off_t offset, uint8_t *buf, size_t size)
+{
+    struct block_device *d = device_of(e);
+
+    if (d == NULL)
+        return SOLO5_R_EINVAL;
+    while (size > 0) {
+        uint32_t len = size < VIRTIO_BLK_CHUNK_MAX ? (uint32_t)size :
+            VIRTIO_BLK_CHUNK_MAX;
+
+        if (!request(d, type, offset, buf, len))
+            return SOLO5_R_EUNSPEC;
+        offset += len;
+        buf += len;
+        size -= len;
+    }
+    return SOLO5_R_OK;
 }
 
 solo5_result_t platform_block_write(const struct mft_entry *e,

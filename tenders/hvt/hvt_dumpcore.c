@@ -16,6 +16,10 @@
  * HVT_DUMPCORE_OPEN_FLAGS, dup3 onto HVT_DEBUG_FD_CORE, pwrite64 and
  * ftruncate on that fd, and mincore.
  *
+ * The file itself is written by tender_core.c (shared with solo5-spt);
+ * this module supplies the registers (hvt_dumpcore_<arch>.c) and the
+ * resident pages of the guest mapping.
+ *
  * Differences from upstream: the load segment's file offset is
  * page-aligned; a dump that cannot be written says why and the status is
  * still the guest's.
@@ -23,77 +27,39 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/procfs.h>
 #include <unistd.h>
 
 #include "hvt_debug.h"
 #include "solo5.h"
+#include "tender_core.h"
 
-#define OPT_DUMPCORE "--dumpcore="
-#define PAGE 4096ULL
-#define MINCORE_CHUNK 4096      /* pages per mincore() call */
-#define NOTE_NAME "CORE"
-#define NOTE_NAME_PADDED 8
+#define CORE_TENDER "solo5-hvt"     /* core.solo5-hvt.<pid> (ref §8.2) */
 
-/* The file's first bytes; the note's descriptor (prstatus) follows at
- * NOTE_DESC_OFFSET, written separately because its alignment would pad. */
-struct core_header {
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph[2];
-    Elf64_Nhdr nh;
-    char name[NOTE_NAME_PADDED];
-};
-
-#define NOTE_DESC_OFFSET (offsetof(struct core_header, name) + NOTE_NAME_PADDED)
-_Static_assert(NOTE_DESC_OFFSET % 4 == 0, "ELF notes are 4-aligned");
+_Static_assert(HVT_DUMPCORE_OPEN_FLAGS == TENDER_CORE_OPEN_FLAGS,
+        "the filter allows exactly the flags tender_core.c opens with");
 
 static int dumpcore_cmdarg(struct tender *t, const char *arg,
         struct tender_err *err)
 {
-    struct hvt_debug *d = hvt_debug_of(t);
-
-    if (strncmp(arg, OPT_DUMPCORE, strlen(OPT_DUMPCORE)) != 0)
-        return TENDER_ARG_UNKNOWN;
-    d->dump_dir = arg + strlen(OPT_DUMPCORE);
-    if (d->dump_dir[0] == '\0') {
-        tender_err_set(err, "--dumpcore: a directory is required "
-                "(--dumpcore=DIR)");
-        return TENDER_ARG_ERROR;
-    }
-    return TENDER_ARG_HANDLED;
-}
-
-static void dumpcore_name(const struct hvt_debug *d, char *buf, size_t size)
-{
-    snprintf(buf, size, "core.solo5-hvt.%d", (int)d->pid);
+    return tender_core_cmdarg(arg, &hvt_debug_of(t)->dump_dir, err);
 }
 
 static int dumpcore_setup(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
     struct hvt_debug *d = h->debug;
-    char name[64];
-    int fd;
+    char name[TENDER_CORE_NAME_SIZE];
 
     if (d->dump_dir == NULL)
         return 0;
     d->pid = getpid();
-    d->dump_dirfd = open(d->dump_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d->dump_dirfd < 0)
-        return tender_err_set(err, "--dumpcore: %s: %s", d->dump_dir,
-                strerror(errno));
-    dumpcore_name(d, name, sizeof(name));
-    fd = openat(d->dump_dirfd, name, HVT_DUMPCORE_OPEN_FLAGS, 0600);
-    if (fd < 0)
-        return tender_err_set(err, "--dumpcore: cannot create %s/%s: %s",
-                d->dump_dir, name, strerror(errno));
-    close(fd);
-    unlinkat(d->dump_dirfd, name, 0);
+    tender_core_name(name, sizeof(name), CORE_TENDER, d->pid);
+    if (tender_core_check_dir(d->dump_dir, name, &d->dump_dirfd, err) != 0)
+        return -1;
     hvt_debug_select_hooks(h);
     return 0;
 }
@@ -130,132 +96,32 @@ int hvt_dumpcore_seccomp_rules(void *ctx, struct tender_err *err)
     return 0;
 }
 
-static int dumpcore_pwrite(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Writes the resident pages; *written counts them. */
-static int dumpcore_memory(struct hvt *h, int fd, uint64_t base,
-        uint64_t *written)
-{
-    unsigned char vec[MINCORE_CHUNK];
-    uint64_t pages = h->mem_size / PAGE;
-
-    *written = 0;
-    for (uint64_t first = 0; first < pages; first += MINCORE_CHUNK) {
-        uint64_t n = pages - first < MINCORE_CHUNK ? pages - first :
-            MINCORE_CHUNK;
-
-        if (mincore(h->mem + first * PAGE, n * PAGE, vec) != 0)
-            return -1;
-        for (uint64_t i = 0; i < n; ) {
-            uint64_t run = 0;
-
-            while (i + run < n && (vec[i + run] & 1))
-                run++;
-            if (run == 0) {
-                i++;
-                continue;
-            }
-            if (dumpcore_pwrite(fd, h->mem + (first + i) * PAGE, run * PAGE,
-                        base + (first + i) * PAGE) != 0)
-                return -1;
-            *written += run;
-            i += run;
-        }
-    }
-    return 0;
-}
-
-static void dumpcore_header(struct hvt *h, struct core_header *c,
-        uint64_t mem_offset)
-{
-    memset(c, 0, sizeof(*c));
-    memcpy(c->eh.e_ident, ELFMAG, SELFMAG);
-    c->eh.e_ident[EI_CLASS] = ELFCLASS64;
-    c->eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    c->eh.e_ident[EI_VERSION] = EV_CURRENT;
-    c->eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
-    c->eh.e_type = ET_CORE;
-    c->eh.e_machine = EM_X86_64;
-    c->eh.e_version = EV_CURRENT;
-    c->eh.e_phoff = offsetof(struct core_header, ph);
-    c->eh.e_ehsize = sizeof(c->eh);
-    c->eh.e_phentsize = sizeof(c->ph[0]);
-    c->eh.e_phnum = 2;
-    c->ph[0] = (Elf64_Phdr){
-        .p_type = PT_NOTE,
-        .p_offset = offsetof(struct core_header, nh),
-        .p_filesz = sizeof(c->nh) + sizeof(c->name) +
-            sizeof(struct elf_prstatus),
-        .p_align = 4,
-    };
-    c->ph[1] = (Elf64_Phdr){
-        .p_type = PT_LOAD,
-        .p_flags = PF_R | PF_W | PF_X,
-        .p_offset = mem_offset,
-        .p_vaddr = 0,
-        .p_paddr = 0,
-        .p_filesz = h->mem_size,
-        .p_memsz = h->mem_size,
-        .p_align = PAGE,
-    };
-    c->nh.n_namesz = sizeof(NOTE_NAME);
-    c->nh.n_descsz = sizeof(struct elf_prstatus);
-    c->nh.n_type = NT_PRSTATUS;
-    memcpy(c->name, NOTE_NAME, sizeof(NOTE_NAME));
-}
-
 static int dumpcore_write(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
     struct hvt_debug *d = h->debug;
-    struct core_header c;
     struct elf_prstatus ps;
-    uint64_t mem_offset = (NOTE_DESC_OFFSET + sizeof(ps) + PAGE - 1) &
-        ~(PAGE - 1), written;
-    char name[64];
-    int fd;
+    struct tender_core_note note = { NT_PRSTATUS, &ps, sizeof(ps) };
+    struct tender_core c;
+    char name[TENDER_CORE_NAME_SIZE];
 
-    dumpcore_name(d, name, sizeof(name));
-    fprintf(stderr, "%s: dumpcore: dumping guest core to: %s/%s\n",
-            t->backend->name, d->dump_dir, name);
-    dumpcore_header(h, &c, mem_offset);
+    tender_core_name(name, sizeof(name), CORE_TENDER, d->pid);
+    tender_core_report_start(stderr, t->backend->name, d->dump_dir, name);
     memset(&ps, 0, sizeof(ps));
     if (hvt_dumpcore_prstatus(h, hvt_dumpcore_cookie(h), &ps, err) != 0)
         return -1;
     ps.pr_pid = d->pid;
-    fd = openat(d->dump_dirfd, name, HVT_DUMPCORE_OPEN_FLAGS, 0600);
-    if (fd < 0)
-        return tender_err_set(err, "dumpcore: %s/%s: %s", d->dump_dir, name,
-                strerror(errno));
+    if (tender_core_open(&c, d->dump_dirfd, d->dump_dir, name, err) != 0)
+        return -1;
     /* The filter knows the core by this number only. */
-    if (dup3(fd, HVT_DEBUG_FD_CORE, O_CLOEXEC) != HVT_DEBUG_FD_CORE)
+    if (dup3(c.fd, HVT_DEBUG_FD_CORE, O_CLOEXEC) != HVT_DEBUG_FD_CORE)
         return tender_err_set(err, "dumpcore: dup3: %s", strerror(errno));
-    fd = HVT_DEBUG_FD_CORE;
-    if (ftruncate(fd, (off_t)(mem_offset + h->mem_size)) != 0 ||
-            dumpcore_pwrite(fd, &c, sizeof(c), 0) != 0 ||
-            dumpcore_pwrite(fd, &ps, sizeof(ps), NOTE_DESC_OFFSET) != 0 ||
-            dumpcore_memory(h, fd, mem_offset, &written) != 0)
-        return tender_err_set(err, "dumpcore: %s/%s: %s", d->dump_dir, name,
-                strerror(errno));
-    fprintf(stderr, "%s: dumpcore: dumped %llu pages of total %llu pages\n",
-            t->backend->name, (unsigned long long)written,
-            (unsigned long long)(h->mem_size / PAGE));
+    c.fd = HVT_DEBUG_FD_CORE;
+    if (tender_core_begin(&c, EM_X86_64, 0, h->mem_size, &note, 1,
+                err) != 0 ||
+            tender_core_put_resident(&c, h->mem, err) != 0)
+        return -1;
+    tender_core_report_done(stderr, t->backend->name, &c);
     return 0;
 }
 

@@ -17,7 +17,8 @@
  * DIR/core.solo5-spt.<tender pid> (O_EXCL, 0600; same messages as hvt),
  * lets the child finish and exits the way it did (same status, or the
  * same signal, without a host core of its own).  Without --dumpcore
- * nothing of this happens: one process, the unchanged policy.
+ * nothing of this happens: one process, the unchanged policy.  The file
+ * itself is written by tender_core.c (shared with solo5-hvt-debug).
  */
 #include <elf.h>
 #include <errno.h>
@@ -36,36 +37,19 @@
 #include <unistd.h>
 
 #include "spt.h"
+#include "tender_core.h"
 
-#define OPT_DUMPCORE "--dumpcore="
-#define OPEN_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC)
-#define PAGE 4096ULL
+#define CORE_TENDER "solo5-spt"     /* core.solo5-spt.<pid> */
+#define PAGE ((uint64_t)TENDER_PAGE_SIZE)
 #define PAGEMAP_CHUNK 512
 #define PAGEMAP_PRESENT (1ULL << 63)
 #define PAGEMAP_SWAPPED (1ULL << 62)
 #define STATUS_ABORT 255
-#define NOTE_NAME "CORE"
-#define NOTE_NAME_PADDED 8
 
 int spt_dumpcore_cmdarg(struct tender *t, const char *arg,
         struct tender_err *err)
 {
-    struct spt *spt = spt_of(t);
-
-    if (strncmp(arg, OPT_DUMPCORE, strlen(OPT_DUMPCORE)) != 0)
-        return TENDER_ARG_UNKNOWN;
-    spt->dump_dir = arg + strlen(OPT_DUMPCORE);
-    if (spt->dump_dir[0] == '\0') {
-        tender_err_set(err, "--dumpcore: a directory is required "
-                "(--dumpcore=DIR)");
-        return TENDER_ARG_ERROR;
-    }
-    return TENDER_ARG_HANDLED;
-}
-
-static void dumpcore_name(const struct spt *spt, char *buf, size_t size)
-{
-    snprintf(buf, size, "core.solo5-spt.%d", (int)spt->dump_pid);
+    return tender_core_cmdarg(arg, &spt_of(t)->dump_dir, err);
 }
 
 /* Opens DIR and tries the very file name now: a bad DIR fails before the
@@ -73,73 +57,16 @@ static void dumpcore_name(const struct spt *spt, char *buf, size_t size)
 int spt_dumpcore_setup(struct tender *t, struct tender_err *err)
 {
     struct spt *spt = spt_of(t);
-    char name[64];
-    int fd;
+    char name[TENDER_CORE_NAME_SIZE];
 
     if (spt->dump_dir == NULL)
         return 0;
     spt->dump_pid = getpid();
-    spt->dump_dirfd = open(spt->dump_dir, O_RDONLY | O_DIRECTORY |
-            O_CLOEXEC);
-    if (spt->dump_dirfd < 0)
-        return tender_err_set(err, "--dumpcore: %s: %s", spt->dump_dir,
-                strerror(errno));
-    dumpcore_name(spt, name, sizeof(name));
-    fd = openat(spt->dump_dirfd, name, OPEN_FLAGS, 0600);
-    if (fd < 0)
-        return tender_err_set(err, "--dumpcore: cannot create %s/%s: %s",
-                spt->dump_dir, name, strerror(errno));
-    close(fd);
-    unlinkat(spt->dump_dirfd, name, 0);
-    return 0;
+    tender_core_name(name, sizeof(name), CORE_TENDER, spt->dump_pid);
+    return tender_core_check_dir(spt->dump_dir, name, &spt->dump_dirfd, err);
 }
 
 /* --- The core file. --- */
-
-struct core_header {
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph[2];
-};
-
-struct core_note {
-    Elf64_Nhdr nh;
-    char name[NOTE_NAME_PADDED];
-};
-
-static int dumpcore_pwrite(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Appends one "CORE" note at *off. */
-static int dumpcore_note(int fd, uint64_t *off, uint32_t type,
-        const void *desc, size_t size)
-{
-    struct core_note n = {
-        .nh = { .n_namesz = sizeof(NOTE_NAME), .n_descsz = (uint32_t)size,
-            .n_type = type },
-        .name = NOTE_NAME,
-    };
-
-    if (dumpcore_pwrite(fd, &n, sizeof(n), *off) != 0 ||
-            dumpcore_pwrite(fd, desc, size, *off + sizeof(n)) != 0)
-        return -1;
-    *off += sizeof(n) + ((size + 3) & ~3ULL);
-    return 0;
-}
 
 static bool dumpcore_zero(const uint8_t *p)
 {
@@ -149,24 +76,26 @@ static bool dumpcore_zero(const uint8_t *p)
     return true;
 }
 
-/* Copies the present pages of [base, end) from the child's memory. */
-static int dumpcore_memory(pid_t pid, int fd, uint64_t base, uint64_t end,
-        uint64_t file_off, uint64_t *written)
+/* Copies the present, non-zero pages of the guest range from the child's
+ * memory. */
+static int dumpcore_memory(struct tender_core *c, pid_t pid,
+        struct tender_err *err)
 {
     char path[64];
     uint64_t map[PAGEMAP_CHUNK];
     static uint8_t page[PAGE];
+    uint64_t end = c->base + c->size;
     int mem, pagemap;
     int rc = 0;
 
     snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
     mem = open(path, O_RDONLY | O_CLOEXEC);
+    if (mem < 0)
+        return tender_err_set(err, "dumpcore: %s: %s", path,
+                strerror(errno));
     snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
     pagemap = open(path, O_RDONLY | O_CLOEXEC);
-    if (mem < 0)
-        return -1;
-    *written = 0;
-    for (uint64_t addr = base; rc == 0 && addr < end;
+    for (uint64_t addr = c->base; rc == 0 && addr < end;
             addr += PAGEMAP_CHUNK * PAGE) {
         uint64_t n = (end - addr) / PAGE;
 
@@ -186,8 +115,7 @@ static int dumpcore_memory(pid_t pid, int fd, uint64_t base, uint64_t end,
                 continue;       /* not readable at all: a hole */
             if (dumpcore_zero(page))
                 continue;
-            rc = dumpcore_pwrite(fd, page, PAGE, file_off + (a - base));
-            (*written)++;
+            rc = tender_core_put(c, a, page, PAGE, err);
         }
     }
     close(mem);
@@ -200,71 +128,42 @@ static int dumpcore_write(struct tender *t, pid_t child, int sig,
         struct tender_err *err)
 {
     struct spt *spt = spt_of(t);
-    struct core_header h;
     struct elf_prstatus ps;
     struct user_fpregs_struct fp;
     struct iovec iov = { .iov_base = &ps.pr_reg,
         .iov_len = sizeof(ps.pr_reg) };
-    uint64_t base = t->mem.base, end = t->mem.size, off, mem_off, written;
-    bool have_fp;
-    char name[64];
-    int fd;
+    struct tender_core_note notes[] = {
+        { NT_PRSTATUS, &ps, sizeof(ps) },
+        { NT_PRFPREG, &fp, sizeof(fp) },
+    };
+    size_t n_notes = 2;
+    struct tender_core c;
+    char name[TENDER_CORE_NAME_SIZE];
+    int rc;
 
-    dumpcore_name(spt, name, sizeof(name));
-    fprintf(stderr, "%s: dumpcore: dumping guest core to: %s/%s\n",
-            t->backend->name, spt->dump_dir, name);
+    tender_core_name(name, sizeof(name), CORE_TENDER, spt->dump_pid);
+    tender_core_report_start(stderr, t->backend->name, spt->dump_dir, name);
     memset(&ps, 0, sizeof(ps));
     if (ptrace(PTRACE_GETREGSET, child, (void *)NT_PRSTATUS, &iov) != 0)
         return tender_err_set(err, "dumpcore: PTRACE_GETREGSET: %s",
                 strerror(errno));
     iov = (struct iovec){ .iov_base = &fp, .iov_len = sizeof(fp) };
-    have_fp = ptrace(PTRACE_GETREGSET, child, (void *)NT_PRFPREG, &iov) == 0;
+    if (ptrace(PTRACE_GETREGSET, child, (void *)NT_PRFPREG, &iov) != 0)
+        n_notes = 1;
     ps.pr_pid = child;
     ps.pr_cursig = (short)sig;
     ps.pr_info.si_signo = sig;
 
-    fd = openat(spt->dump_dirfd, name, OPEN_FLAGS, 0600);
-    if (fd < 0)
-        return tender_err_set(err, "dumpcore: %s/%s: %s", spt->dump_dir,
-                name, strerror(errno));
-    memset(&h, 0, sizeof(h));
-    memcpy(h.eh.e_ident, ELFMAG, SELFMAG);
-    h.eh.e_ident[EI_CLASS] = ELFCLASS64;
-    h.eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    h.eh.e_ident[EI_VERSION] = EV_CURRENT;
-    h.eh.e_type = ET_CORE;
-    h.eh.e_machine = t->elf.ehdr.e_machine;
-    h.eh.e_version = EV_CURRENT;
-    h.eh.e_phoff = offsetof(struct core_header, ph);
-    h.eh.e_ehsize = sizeof(h.eh);
-    h.eh.e_phentsize = sizeof(h.ph[0]);
-    h.eh.e_phnum = 2;
-    off = sizeof(h);
-    if (dumpcore_note(fd, &off, NT_PRSTATUS, &ps, sizeof(ps)) != 0 ||
-            (have_fp && dumpcore_note(fd, &off, NT_PRFPREG, &fp,
-                    sizeof(fp)) != 0))
-        goto fail;
-    mem_off = (off + PAGE - 1) & ~(PAGE - 1);
-    h.ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = sizeof(h),
-        .p_filesz = off - sizeof(h), .p_align = 4 };
-    h.ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD,
-        .p_flags = PF_R | PF_W | PF_X, .p_offset = mem_off,
-        .p_vaddr = base, .p_paddr = base, .p_filesz = end - base,
-        .p_memsz = end - base, .p_align = PAGE };
-    if (dumpcore_pwrite(fd, &h, sizeof(h), 0) != 0 ||
-            ftruncate(fd, (off_t)(mem_off + end - base)) != 0 ||
-            dumpcore_memory(child, fd, base, end, mem_off, &written) != 0)
-        goto fail;
-    close(fd);
-    fprintf(stderr, "%s: dumpcore: dumped %llu pages of total %llu pages\n",
-            t->backend->name, (unsigned long long)written,
-            (unsigned long long)((end - base) / PAGE));
-    return 0;
-fail:
-    tender_err_set(err, "dumpcore: %s/%s: %s", spt->dump_dir, name,
-            strerror(errno));
-    close(fd);
-    return -1;
+    if (tender_core_open(&c, spt->dump_dirfd, spt->dump_dir, name, err) != 0)
+        return -1;
+    rc = tender_core_begin(&c, t->elf.ehdr.e_machine, t->mem.base,
+            t->mem.size - t->mem.base, notes, n_notes, err);
+    if (rc == 0)
+        rc = dumpcore_memory(&c, child, err);
+    close(c.fd);
+    if (rc == 0)
+        tender_core_report_done(stderr, t->backend->name, &c);
+    return rc;
 }
 
 /* --- The tracer. --- */

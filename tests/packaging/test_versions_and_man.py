@@ -42,8 +42,9 @@ def test_pkg_config_files_carry_the_version(installed: Path) -> None:
 
 def man_pages(prefix: Path) -> dict[str, Path]:
     pages = {"solo5-spt": "tender", "solo5-elftool": "elftool", f"{TRIPLE}-cc": "wrapper"}
-    if (prefix / "bin" / "solo5-hvt").exists():
-        pages["solo5-hvt"] = "tender"
+    for tender in ("solo5-hvt", "solo5-hvt-debug"):
+        if (prefix / "bin" / tender).exists():
+            pages[tender] = "tender"
     return {name: prefix / "share" / "man" / "man1" / f"{name}.1" for name in pages}
 
 
@@ -64,6 +65,26 @@ def test_man_pages_hold_the_help_text(installed: Path) -> None:
         want = help_text(installed, name)
         assert "\n" in want.strip() or name in WRAPPERS, f"{name} --help printed {want!r}"
         assert manpage.verbatim(want) in text, f"{page} lacks `{name} --help` verbatim"
+
+
+def test_every_installed_tender_has_a_man_page(installed: Path) -> None:
+    # The tenders are the compiled programs in bin/ (the other tools are scripts).
+    tenders = [p.name for p in (installed / "bin").iterdir()
+               if p.read_bytes()[:4] == b"\x7fELF"]
+    assert "solo5-spt" in tenders, tenders
+    assert set(tenders) <= set(man_pages(installed)), f"pages: {sorted(man_pages(installed))}"
+
+
+def test_man_pages_document_the_debug_options(installed: Path) -> None:
+    # Through --help (verbatim above); named here so that losing a module fails.
+    pages = man_pages(installed)
+    spt = pages["solo5-spt"].read_text()
+    assert "\\-\\-dumpcore=DIR" in spt, "solo5-spt(1) lacks --dumpcore"
+    if "solo5-hvt-debug" in pages:
+        debug = pages["solo5-hvt-debug"].read_text()
+        for option in ("\\-\\-gdb", "\\-\\-gdb\\-port=", "\\-\\-dumpcore=DIR"):
+            assert option in debug, f"solo5-hvt-debug(1) lacks {option}"
+        assert "solo5\\-hvt\\-debug (1)" in pages["solo5-hvt"].read_text()
 
 
 @pytest.mark.skipif(not shutil.which("groff"), reason="groff is not installed")
