@@ -3,8 +3,10 @@
 #   - Debian packages: installed with apt-get when running as root, otherwise
 #     one message with the exact command to run;
 #   - Python dependencies: into .venv/, re-installed when pyproject.toml changes.
-# Leaves PATH with .venv/bin first.
+# Leaves PATH with .venv/bin first, and the caller's shell options as they were
+# (so that `source scripts/ensure-env.sh` in an interactive shell is safe).
 
+_solo5_saved_options=$(set +o)
 set -euo pipefail
 
 SOLO5_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,3 +82,5 @@ solo5_ensure_packages
 solo5_ensure_venv
 export PATH="$SOLO5_VENV/bin:$PATH"
 cd "$SOLO5_TOP"
+eval "$_solo5_saved_options"
+unset _solo5_saved_options
