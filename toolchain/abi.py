@@ -85,9 +85,7 @@ def header_constants() -> dict[str, object]:
     from solo5_toolchain.targets import ABI_TARGET_NAMES, TARGETS
     from solo5_toolchain.version import VERSION
 
-    values: dict[str, object] = {
-        name: value for name, value in globals().items() if name.isupper()
-    }
+    values: dict[str, object] = {name: value for name, value in globals().items() if name.isupper()}
     values["TARGETS"] = TARGETS
     values["ABI_TARGET_NAMES"] = ABI_TARGET_NAMES
     values["VERSION"] = VERSION
@@ -109,6 +107,25 @@ HVT_FEATURE_RING_IO: Final = 1 << 0  # host_features bit; never used by our gues
 # is mapped user-accessible, so the guest may run at CPL3 once it has its
 # own GDT/TSS/IDT.  Our bindings then drop to CPL3 early (docs/kvm-pvm.md).
 HVT_FEATURE_USER_MODE: Final = 1 << 1
+# host_features bit (ours, not upstream's RING_IO protocol of ref §2.9):
+# boot info net_ring is the GPA of a struct hvt_ring_area, beyond mem_size,
+# served by a tender I/O thread (docs/kvm-pvm.md, "I/O rings").  Our bindings
+# then move net frames and block requests through it instead of hypercalls.
+HVT_FEATURE_IO_RINGS: Final = 1 << 2
+# The ring kick: a 32-bit `out` (any value) to this port wakes the tender's
+# I/O thread when hvt_ring_area.kick_wanted is set.  Inside the hypercall
+# port range (which the bindings' I/O bitmap opens), above every hypercall;
+# all four bytes of the `outl` must be open ports.
+HVT_RING_KICK_PORT: Final = 0x5FC
+# Slots per direction and per net device (a power of two); each slot is a
+# struct hvt_ring_slot header then the frame, slot_size bytes in all.
+HVT_RING_SLOTS: Final = 256
+HVT_RING_SLOT_HDR: Final = 8
+# hvt_ring_area.net[] is indexed by handle (manifest index).
+HVT_RING_NET_MAX: Final = 64
+# hvt_ring_block.op
+HVT_RING_BLOCK_READ: Final = 1
+HVT_RING_BLOCK_WRITE: Final = 2
 
 # enum hvt_hypercall: 0 is reserved; HVT_HYPERCALL_MAX is one past the last.
 HVT_HYPERCALLS: Final = {
@@ -156,6 +173,39 @@ HVT_STRUCTS: Final = {
     "hvt_hc_net_write": ([("handle", 0), ("data", 8), ("len", 16), ("ret", 24)], 32),
     "hvt_hc_net_read": ([("handle", 0), ("data", 8), ("len", 16), ("ret", 24)], 32),
     "hvt_hc_halt": ([("cookie", 0), ("exit_status", 8)], 16),
+    # The I/O ring area (HVT_FEATURE_IO_RINGS): each side writes its own
+    # 64-byte lines only.
+    "hvt_ring_slot": ([("len", 0), ("reserved", 4)], HVT_RING_SLOT_HDR),
+    "hvt_ring_block": (
+        [
+            ("handle", 0),
+            ("offset", 8),
+            ("data", 16),
+            ("len", 24),
+            ("op", 32),
+            ("seq", 36),
+            ("done", 64),
+            ("ret", 68),
+        ],
+        128,
+    ),
+    "hvt_ring_net": (
+        [
+            ("tx_head", 0),
+            ("rx_tail", 4),
+            ("tx_tail", 64),
+            ("rx_head", 68),
+            ("slots", 128),
+            ("slot_size", 132),
+            ("tx", 136),
+            ("rx", 144),
+        ],
+        192,
+    ),
+    "hvt_ring_area": (
+        [("kick_wanted", 0), ("guest_on", 64), ("block", 128), ("net", 256)],
+        256 + 192 * 64,
+    ),
 }
 
 # The HALT cookie of a fatal trap (x86_64): the guest's trap frame, lowest

@@ -1,7 +1,8 @@
 /*
  * hvt.h: internals of the hvt bindings.  The guest runs in a KVM virtual
  * machine set up by solo5-hvt (ref §2.4) and asks the tender for everything
- * with hypercalls (ref §2.5-2.6); there are no interrupts, ever.
+ * with hypercalls (ref §2.5-2.6), except net and block transfers when the
+ * tender offers its I/O rings (hvt_ring.c); there are no interrupts, ever.
  */
 #ifndef HVT_H_INCLUDED
 #define HVT_H_INCLUDED
@@ -24,5 +25,17 @@ void hvt_cpu_halt(void) BINDINGS_NORETURN;
 void hvt_clock_init(uint64_t cpu_cycle_freq);
 
 void _start(struct hvt_boot_info *bi) BINDINGS_NORETURN;
+
+/* hvt_ring.c: the I/O rings, when the tender offers them (init says). */
+bool hvt_ring_init(const struct hvt_boot_info *bi);
+bool hvt_ring_active(void);
+solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
+        solo5_off_t offset, uintptr_t data, size_t size);
+solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,
+        size_t size);
+solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
+        size_t *read_size);
+bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set);
+void hvt_ring_flush(void);
 
 #endif /* HVT_H_INCLUDED */

@@ -1,6 +1,8 @@
 /*
- * hvt_io.c: block and net transfers as hypercalls, on entries the shared
- * code already checked.  The handle the tender sees is the manifest index.
+ * hvt_io.c: block and net transfers, on entries the shared code already
+ * checked: through the I/O rings when the tender offers them (hvt_ring.c),
+ * else as hypercalls (upstream tenders, solo5-hvt-debug).  The handle the
+ * tender sees is the manifest index.
  */
 #include "hvt.h"
 
@@ -12,6 +14,9 @@ static uint64_t hvt_handle(const struct mft_entry *e)
 solo5_result_t platform_block_write(const struct mft_entry *e,
         solo5_off_t offset, const uint8_t *buf, size_t size)
 {
+    if (hvt_ring_active())
+        return hvt_ring_block(HVT_RING_BLOCK_WRITE, hvt_handle(e), offset,
+                (uintptr_t)buf, size);
     struct hvt_hc_block_write wr = {
         .handle = hvt_handle(e), .offset = offset, .data = buf, .len = size,
         .ret = SOLO5_R_EUNSPEC,
@@ -24,6 +29,9 @@ solo5_result_t platform_block_write(const struct mft_entry *e,
 solo5_result_t platform_block_read(const struct mft_entry *e,
         solo5_off_t offset, uint8_t *buf, size_t size)
 {
+    if (hvt_ring_active())
+        return hvt_ring_block(HVT_RING_BLOCK_READ, hvt_handle(e), offset,
+                (uintptr_t)buf, size);
     struct hvt_hc_block_read rd = {
         .handle = hvt_handle(e), .offset = offset, .data = buf, .len = size,
         .ret = SOLO5_R_EUNSPEC,
@@ -39,6 +47,8 @@ solo5_result_t platform_block_read(const struct mft_entry *e,
 solo5_result_t platform_net_write(const struct mft_entry *e,
         const uint8_t *buf, size_t size)
 {
+    if (hvt_ring_active())
+        return hvt_ring_net_write(hvt_handle(e), buf, size);
     struct hvt_hc_net_write wr = {
         .handle = hvt_handle(e), .data = buf, .len = size,
         .ret = SOLO5_R_EUNSPEC,
@@ -51,6 +61,8 @@ solo5_result_t platform_net_write(const struct mft_entry *e,
 solo5_result_t platform_net_read(const struct mft_entry *e, uint8_t *buf,
         size_t size, size_t *read_size)
 {
+    if (hvt_ring_active())
+        return hvt_ring_net_read(hvt_handle(e), buf, size, read_size);
     struct hvt_hc_net_read rd = {
         .handle = hvt_handle(e), .data = buf, .len = size,
         .ret = SOLO5_R_EUNSPEC,

@@ -28,11 +28,14 @@ static void hvt_main(const struct hvt_boot_info *bi)
     struct bindings_heap heap;
     const char *cmdline;
 
-    /* Ring I/O (host_features) is never used: hypercalls only, so no 2 MiB
-     * ring buffers in .bss and unikernels run in --mem=2. */
+    /* Upstream's RING_IO (bit 0) is never used; our own I/O rings live in
+     * the tender's area beyond mem_size, so unikernels still run in
+     * --mem=2. */
     bindings_mft_init(bi->mft);
     cmdline = bindings_cmdline_parse(bi->cmdline);
     bindings_banner();
+    if (hvt_ring_init(bi))
+        bindings_log(BINDINGS_LOG_DEBUG, "Solo5: hvt: I/O rings in use\n");
     bindings_mem_init(bi->mem_size, &heap);
     hvt_clock_init(bi->cpu_cycle_freq);
     bindings_run_app(cmdline, &heap);
@@ -49,6 +52,8 @@ void platform_exit(int status, void *cookie)
 {
     struct hvt_hc_halt halt = { .cookie = cookie, .exit_status = status };
 
+    if (hvt_ring_active())
+        hvt_ring_flush();
     hvt_hypercall(HVT_HYPERCALL_HALT, &halt);
     /* The tender never resumes a halted guest. */
     hvt_cpu_halt();
@@ -71,8 +76,15 @@ solo5_time_t solo5_clock_wall(void)
 void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
 {
     struct hvt_hc_poll poll = { 0 };
-    solo5_time_t now = solo5_clock_monotonic();
+    solo5_time_t now;
+    uint64_t set;
 
+    if (hvt_ring_active() && hvt_ring_yield(deadline, &set)) {
+        if (ready_set != NULL)
+            *ready_set = set;
+        return;
+    }
+    now = solo5_clock_monotonic();
     /* The host wants a relative timeout; a past deadline polls once. */
     poll.timeout_nsecs = deadline > now ? deadline - now : 0;
     hvt_hypercall(HVT_HYPERCALL_POLL, &poll);

@@ -3,10 +3,11 @@
  * machine (one VM, one vCPU; ref §2).
  *
  * Guest-physical memory is one host mapping of mem_size bytes at
- * hvt->mem; GPA 0 is hvt->mem[0].  The guest talks to the tender only
- * through hypercalls (a 32-bit OUT to port 0x500 + nr carrying the GPA of
- * an argument struct); every guest address is checked by hvt_gpa() before
- * the tender touches it.
+ * hvt->mem; GPA 0 is hvt->mem[0].  The guest talks to the tender through
+ * hypercalls (a 32-bit OUT to port 0x500 + nr carrying the GPA of an
+ * argument struct) and, when offered, the I/O rings (hvt_ring.c: a second
+ * memory slot right after guest memory, served by an I/O thread); every
+ * guest address is checked by hvt_gpa() before the tender touches it.
  */
 #ifndef HVT_H
 #define HVT_H
@@ -64,6 +65,15 @@ struct hvt {
     bool user_mode;             /* offer HVT_FEATURE_USER_MODE (U pages) */
     int epoll_fd, timer_fd;     /* POLL: the timer plus every NET device */
     bool has_block, has_net;    /* which device hypercalls are registered */
+    /* I/O rings (hvt_ring.c): offered if io_rings (solo5-hvt only, not
+     * -debug) and the guest runs at CPL3; ring is NULL when not offered. */
+    bool io_rings;
+    struct hvt_ring *ring;
+    int ring_kick_fd, ring_rx_fd;
+    int ring_epoll_fd;          /* the I/O thread's: taps and the kick */
+    int ring_poll_fd;           /* POLL's once the guest uses the rings */
+    bool ring_ioeventfd;        /* the kick never reaches the run loop */
+    int ring_polling;           /* the vCPU thread is in POLL (atomic) */
     const struct hvt_hooks *hooks;  /* NULL in solo5-hvt */
     void *debug;                /* the hooks' state */
 };
@@ -120,6 +130,19 @@ int hvt_boot_info(struct tender *t, struct tender_err *err);
 int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
         struct tender_err *err);
 int hvt_poll_setup(struct tender *t, struct tender_err *err);
+
+/* hvt_ring.c: the I/O rings (HVT_FEATURE_IO_RINGS). */
+struct sock_fprog;
+int hvt_ring_setup(struct tender *t, struct tender_err *err);
+uint64_t hvt_ring_gpa(const struct hvt *h);
+uint64_t hvt_ring_size(const struct hvt *h);
+int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
+        const struct sock_fprog *bounds, struct tender_err *err);
+void hvt_ring_kick(const struct hvt *h);
+uint64_t hvt_ring_rx_ready(const struct hvt *h);
+bool hvt_ring_guest_on(const struct hvt *h);
+uint64_t hvt_ring_poll_begin(struct hvt *h);
+uint64_t hvt_ring_poll_end(struct hvt *h);
 
 /* hvt_run.c */
 int hvt_run(struct tender *t, struct tender_err *err);

@@ -5,9 +5,10 @@
  * guest's page tables map this range read-only.
  *
  * host_features offers HVT_FEATURE_USER_MODE when the page tables have U
- * set (hvt_cpu_<arch>.c).  Ring I/O is never offered (net_ring 0): the
- * hypercall path is complete, and on this project's KVM the ring was
- * measured slower (ref §2.9).  So no extra 2 MiB is allocated for it either.
+ * set (hvt_cpu_<arch>.c), and HVT_FEATURE_IO_RINGS with net_ring pointing at
+ * the ring area (beyond mem_size) when hvt_ring.c set one up: only for a
+ * guest at CPL3 with devices, in solo5-hvt (not -debug).  Upstream's RING_IO
+ * (bit 0) is never offered.
  */
 #include <string.h>
 
@@ -26,6 +27,9 @@ int hvt_boot_info(struct tender *t, struct tender_err *err)
             cmd_gpa + HVT_CMDLINE_SIZE > HVT_GUEST_MIN_BASE)
         return tender_err_set(err, "boot info does not fit below 0x%x",
                 HVT_GUEST_MIN_BASE);
+    if (h->io_rings && h->user_mode && h->hooks == NULL &&
+            hvt_ring_setup(t, err) != 0)
+        return -1;
     memcpy(h->mem + mft_gpa, t->mft, t->mft_size);
     memcpy(h->mem + cmd_gpa, t->cmdline, cmd_len);
     *bi = (struct hvt_boot_info){
@@ -34,9 +38,10 @@ int hvt_boot_info(struct tender *t, struct tender_err *err)
         .cpu_cycle_freq = h->tsc_hz,
         .cmdline = cmd_gpa,
         .mft = mft_gpa,
-        .host_features = h->user_mode ? HVT_FEATURE_USER_MODE : 0,
+        .host_features = (h->user_mode ? HVT_FEATURE_USER_MODE : 0) |
+            (h->ring != NULL ? HVT_FEATURE_IO_RINGS : 0),
         .guest_features = 0,
-        .net_ring = 0,
+        .net_ring = hvt_ring_gpa(h),
     };
     return hvt_cpu_setup(h, t->entry, err);
 }

@@ -135,6 +135,10 @@ static void hvt_cpu_page_tables(struct hvt *h, bool nx_ok)
         pd[i] = spare | p | PTE_RW;
         spare += PAGE_4K;
     }
+    /* The I/O ring area, right after guest memory: data only. */
+    for (uint64_t i = n_large; i < n_large + hvt_ring_size(h) /
+            HVT_MEM_ALIGN; i++)
+        pd[i] = i * HVT_MEM_ALIGN | p | PTE_RW | PTE_PS | nx;
 }
 
 static struct kvm_segment hvt_cpu_segment(uint16_t selector, uint8_t type,

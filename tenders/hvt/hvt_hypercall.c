@@ -76,6 +76,30 @@ static int hvt_puts(struct hvt *h, uint64_t gpa, struct tender_err *err)
     return 0;
 }
 
+/* POLL with I/O rings: the tap fds belong to the I/O thread, which signals
+ * ring_rx_fd (in the epoll set) when frames reach an RX ring. */
+static int hvt_poll_ring(struct tender *t, void *p, struct hvt_hc_poll *a,
+        struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct epoll_event ev[2];
+    uint64_t ready = hvt_ring_poll_begin(h);
+    int n;
+
+    while (ready == 0) {
+        n = epoll_pwait(h->ring_poll_fd, ev, 2, -1, NULL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return tender_err_set(err, "epoll_pwait: %s", strerror(errno));
+        break;
+    }
+    a->ready_set = hvt_ring_poll_end(h);
+    a->ret = __builtin_popcountll(a->ready_set);
+    memcpy(p, a, sizeof(*a));
+    return 0;
+}
+
 static int hvt_poll(struct tender *t, uint64_t gpa, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
@@ -93,6 +117,8 @@ static int hvt_poll(struct tender *t, uint64_t gpa, struct tender_err *err)
     its.it_value.tv_nsec = (long)(a.timeout_nsecs % NSEC_PER_SEC);
     if (timerfd_settime(h->timer_fd, 0, &its, NULL) != 0)
         return tender_err_set(err, "timerfd_settime: %s", strerror(errno));
+    if (h->ring != NULL && hvt_ring_guest_on(h))
+        return hvt_poll_ring(t, p, &a, err);
     do {
         n = epoll_pwait(h->epoll_fd, ev, MFT_MAX_ENTRIES, -1, NULL);
     } while (n < 0 && errno == EINTR);
@@ -296,7 +322,9 @@ int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
     return tender_err_set(err, "Invalid guest hypercall: num=%u", nr);
 }
 
-/* The POLL machinery: a timer and every NET device in one epoll set. */
+/* The POLL machinery: a timer and every NET device in one epoll set; with
+ * I/O rings a second one, the timer and the rings' eventfd (hvt_ring.c),
+ * for once the guest uses them. */
 int hvt_poll_setup(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
@@ -310,6 +338,13 @@ int hvt_poll_setup(struct tender *t, struct tender_err *err)
         return tender_err_set(err, "timerfd_create: %s", strerror(errno));
     if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, h->timer_fd, &ev) != 0)
         return tender_err_set(err, "epoll_ctl(timerfd): %s", strerror(errno));
+    if (h->ring != NULL) {
+        h->ring_poll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (h->ring_poll_fd < 0 || epoll_ctl(h->ring_poll_fd, EPOLL_CTL_ADD,
+                    h->timer_fd, &ev) != 0 || epoll_ctl(h->ring_poll_fd,
+                    EPOLL_CTL_ADD, h->ring_rx_fd, &ev) != 0)
+            return tender_err_set(err, "epoll (rings): %s", strerror(errno));
+    }
     for (unsigned i = 1; i < t->mft->entries; i++) {
         const struct mft_entry *e = &t->mft->e[i];
 

@@ -5,7 +5,9 @@
  * Guest memory is always mapped user-accessible and the boot info says so
  * (HVT_FEATURE_USER_MODE): our bindings then run the unikernel at CPL3,
  * natively on KVMs that emulate CPL0 (docs/kvm-pvm.md); guests that do not
- * know the bit run at CPL0 exactly as on upstream's tender.
+ * know the bit run at CPL0 exactly as on upstream's tender.  It also offers
+ * the I/O rings (HVT_FEATURE_IO_RINGS, hvt_ring.c); solo5-hvt-debug and the
+ * test tenders do not, and their guests use hypercalls.
  */
 #include "hvt.h"
 
@@ -15,6 +17,9 @@ int main(int argc, char **argv)
         .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1,
         .epoll_fd = -1, .timer_fd = -1,
         .user_mode = true,
+        .io_rings = true,
+        .ring_kick_fd = -1, .ring_rx_fd = -1, .ring_epoll_fd = -1,
+        .ring_poll_fd = -1,
     };
 
     return tender_main(&hvt_backend, argc, argv, &hvt);

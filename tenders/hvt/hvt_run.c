@@ -52,6 +52,11 @@ static int hvt_exit_io(struct tender *t, int *status, struct tender_err *err)
             port - HVT_HYPERCALL_PIO_BASE >= HVT_HYPERCALL_PIO_COUNT)
         return tender_err_set(err, "Invalid guest port access: port=0x%x",
                 port);
+    /* The ring kick, when KVM_IOEVENTFD did not take it in the kernel. */
+    if (port == HVT_RING_KICK_PORT && h->ring != NULL) {
+        hvt_ring_kick(h);
+        return 0;
+    }
     memcpy(&value, (const uint8_t *)run + run->io.data_offset, sizeof(value));
     return hvt_hypercall(t, HVT_HYPERCALL_NR(port), value, status, err);
 }

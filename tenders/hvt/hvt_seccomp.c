@@ -23,6 +23,22 @@
  *   pread64          fd == the device's fd, offset < capacity  each BLOCK
  *   pwrite64         same as pread64                           each BLOCK
  *
+ * With the I/O rings (hvt_ring.c) the I/O thread runs under the same
+ * filter (it installs it itself, before it touches the rings), which then
+ * also allows:
+ *
+ *   read             fd == the kick eventfd                    thread
+ *   epoll_pwait      epfd == the thread's epoll fd             thread
+ *   epoll_ctl        epfd == the thread's epoll fd             thread adds
+ *                                                              the taps
+ *   epoll_pwait      epfd == the rings' POLL epoll fd          POLL
+ *   write            fd == the RX eventfd                      thread
+ *   read             fd == the RX eventfd                      POLL
+ *   write            fd == the kick eventfd                    kick exit
+ *   sched_yield      -                                         thread spin
+ *
+ * and the device rules above serve the thread's tap and block traffic.
+ *
  * Not allowed, among everything else: any other ioctl (no new vCPU, no
  * memory slot changes, no KVM_SET_REGS), mmap/mprotect (guest memory keeps
  * its protections), open, socket, exec.  Block sizes and alignment are
@@ -34,6 +50,7 @@
 #include <linux/filter.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,16 +88,42 @@ static const struct tender_seccomp_rule hvt_block_rules[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+#define N_CORE (N(hvt_core_rules) + 8)
+
+/* The core rules, plus the rings' when offered (their fds are constants). */
+static size_t hvt_seccomp_core(const struct hvt *h,
+        struct tender_seccomp_rule *rules)
+{
+    const struct tender_seccomp_rule ring[] = {
+        { "read", 1, { ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
+        { "epoll_pwait", 1, { ARG_IS(0, (uint64_t)h->ring_epoll_fd) } },
+        { "epoll_ctl", 1, { ARG_IS(0, (uint64_t)h->ring_epoll_fd) } },
+        { "epoll_pwait", 1, { ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
+        { "write", 1, { ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
+        { "read", 1, { ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
+        { "write", 1, { ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
+        { "sched_yield", 0, { { 0 } } },
+    };
+    size_t n = N(hvt_core_rules);
+
+    _Static_assert(N(ring) == N_CORE - N(hvt_core_rules), "N_CORE");
+    memcpy(rules, hvt_core_rules, sizeof(hvt_core_rules));
+    if (h->ring == NULL)
+        return n;
+    memcpy(rules + n, ring, sizeof(ring));
+    return n + N(ring);
+}
 
 int hvt_seccomp_install(struct tender *t, struct tender_err *err)
 {
     /* Static: ~32 KiB is too much for the stack, and it is built once. */
     static struct sock_filter insns[BPF_MAXINSNS];
+    struct tender_seccomp_rule core[N_CORE];
     struct sock_fprog prog = { .filter = insns }, bounds = { .len = 0 };
     const struct hvt *h = hvt_of(t);
     struct tender_seccomp_policy policy = {
         .name = "solo5-hvt-bpf",
-        .core = hvt_core_rules, .n_core = N(hvt_core_rules),
+        .core = core, .n_core = hvt_seccomp_core(h, core),
         .net = hvt_net_rules, .n_net = N(hvt_net_rules),
         .block = hvt_block_rules, .n_block = N(hvt_block_rules),
         .block_levels = 0,      /* no bounds filter: see above */
@@ -95,6 +138,10 @@ int hvt_seccomp_install(struct tender *t, struct tender_err *err)
 
     if (tender_seccomp_build(t, &policy, &prog, &bounds, BPF_MAXINSNS,
                 err) != 0)
+        return -1;
+    /* The I/O thread installs the same filter before this one is (it
+     * waits until then). */
+    if (h->ring != NULL && hvt_ring_start(t, &prog, &bounds, err) != 0)
         return -1;
     return tender_seccomp_install(&prog, &bounds, err);
 }

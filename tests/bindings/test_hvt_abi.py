@@ -28,6 +28,15 @@ def hvt_abi_checks() -> str:
         f"CHECK(HVT_HALT_COOKIE_MAX == {abi.HVT_HALT_COOKIE_MAX});",
         f"CHECK(HVT_FEATURE_RING_IO == {abi.HVT_FEATURE_RING_IO});",
         f"CHECK(HVT_FEATURE_USER_MODE == {abi.HVT_FEATURE_USER_MODE});",
+        f"CHECK(HVT_FEATURE_IO_RINGS == {abi.HVT_FEATURE_IO_RINGS});",
+        f"CHECK(HVT_RING_KICK_PORT == {abi.HVT_RING_KICK_PORT});",
+        f"CHECK(HVT_RING_SLOTS == {abi.HVT_RING_SLOTS});",
+        f"CHECK(HVT_RING_SLOT_HDR == {abi.HVT_RING_SLOT_HDR});",
+        f"CHECK(HVT_RING_NET_MAX == {abi.HVT_RING_NET_MAX});",
+        f"CHECK(HVT_RING_BLOCK_READ == {abi.HVT_RING_BLOCK_READ});",
+        f"CHECK(HVT_RING_BLOCK_WRITE == {abi.HVT_RING_BLOCK_WRITE});",
+        "CHECK(sizeof(((struct hvt_ring_area *)0)->net) / "
+        "sizeof(struct hvt_ring_net) == HVT_RING_NET_MAX);",
         f"CHECK(HVT_HYPERCALL_PIO_COUNT == {abi.HVT_HYPERCALL_PIO_COUNT});",
         f"CHECK(HVT_HYPERCALL_PIO_BASE == {abi.HVT_HYPERCALL_PIO_BASE});",
         f"CHECK(HVT_HYPERCALL_MAX == {abi.HVT_HYPERCALL_MAX});",
@@ -76,3 +85,17 @@ def test_the_check_catches_a_drift(top: Path, tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "hvt_boot_info, mft" in result.stderr
+
+
+def test_io_rings_bit_is_ours() -> None:
+    """Not upstream's RING_IO (bit 0, whose protocol we do not implement),
+    and distinct from every other bit; the kick port is a port the guest's
+    I/O bitmap opens but no hypercall uses."""
+    bits = [abi.HVT_FEATURE_RING_IO, abi.HVT_FEATURE_USER_MODE, abi.HVT_FEATURE_IO_RINGS]
+    assert abi.HVT_FEATURE_IO_RINGS != abi.HVT_FEATURE_RING_IO
+    assert len(set(bits)) == 3 and all(b & (b - 1) == 0 for b in bits)
+    kick = abi.HVT_RING_KICK_PORT - abi.HVT_HYPERCALL_PIO_BASE
+    # A 32-bit `out` needs all four of its ports open in the I/O bitmap.
+    assert kick >= abi.HVT_HYPERCALL_MAX and kick + 4 <= abi.HVT_HYPERCALL_PIO_COUNT
+    assert abi.HVT_RING_SLOTS & (abi.HVT_RING_SLOTS - 1) == 0
+    assert abi.HVT_RING_NET_MAX >= abi.MFT_MAX_ENTRIES

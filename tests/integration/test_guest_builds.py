@@ -20,6 +20,7 @@ ONLY = {
     "test_hostile": {"hvt"},
     "test_blk_hostile": {"spt"},
     "test_blk_hvt_raw": {"hvt"},
+    "test_ring_hostile": {"hvt"},
     "bench_blk": {"hvt", "spt"},
     "bench_net": {"hvt", "spt"},
 }

@@ -1,0 +1,191 @@
+/*
+ * hvt_ring.c: net frames and block requests through the tender's I/O rings
+ * (HVT_FEATURE_IO_RINGS; the layout and rules are in hvt_abi.h, the design
+ * in docs/kvm-pvm.md "I/O rings").  No VM exit per operation: the guest
+ * fills a slot or the request, publishes it with a release store, and kicks
+ * the tender's I/O thread (an `out` the kernel turns into an eventfd
+ * signal) only if the thread said it is going to sleep (kick_wanted).
+ *
+ * Guest virtual addresses equal guest-physical ones, so the tender's GPAs
+ * are usable as pointers.
+ */
+#include "hvt.h"
+
+/* How long solo5_yield() watches the RX rings before a POLL exit: a reply
+ * usually arrives well within this, and spinning at CPL3 is cheap while an
+ * exit costs tens of microseconds on kvm-pvm. */
+#define HVT_RING_YIELD_SPIN_NS 300000ULL
+/* A full TX ring is drained by the tender within microseconds; after this
+ * many pause iterations the frame is dropped (as a NIC with a full queue). */
+#define HVT_RING_TX_SPIN 2000000UL
+
+static struct hvt_ring_area *hvt_ring;
+
+static uint32_t ring_load(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void ring_store(uint32_t *p, uint32_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static void ring_pause(void)
+{
+    __asm__ __volatile__("pause" ::: "memory");
+}
+
+/* After publishing: wake the I/O thread if it is (about to go) asleep.  The
+ * full fence orders the publication before the read of kick_wanted; the
+ * tender sets kick_wanted before its last look (hvt_ring.c, tender). */
+static void ring_kick_if_wanted(void)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&hvt_ring->kick_wanted, __ATOMIC_RELAXED))
+        __asm__ __volatile__("outl %0, %1"
+                :
+                : "a"(0U), "d"((uint16_t)HVT_RING_KICK_PORT)
+                : "memory");
+}
+
+bool hvt_ring_init(const struct hvt_boot_info *bi)
+{
+    if (!(bi->host_features & HVT_FEATURE_IO_RINGS) || bi->net_ring == NULL)
+        return false;
+    hvt_ring = bi->net_ring;
+    ring_store(&hvt_ring->guest_on, 1);
+    /* Once, so that the tender takes over the taps now. */
+    ring_kick_if_wanted();
+    return true;
+}
+
+bool hvt_ring_active(void)
+{
+    return hvt_ring != NULL;
+}
+
+solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
+        solo5_off_t offset, uintptr_t data, size_t size)
+{
+    struct hvt_ring_block *b = &hvt_ring->block;
+    uint32_t seq = b->seq + 1;
+
+    b->handle = handle;
+    b->offset = offset;
+    b->data = (void *)data;
+    b->len = size;
+    b->op = op;
+    ring_store(&b->seq, seq);
+    ring_kick_if_wanted();
+    while (ring_load(&b->done) != seq)
+        ring_pause();
+    return (solo5_result_t)b->ret;
+}
+
+solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,
+        size_t size)
+{
+    struct hvt_ring_net *n = &hvt_ring->net[handle];
+    uint32_t head = n->tx_head;
+    struct hvt_ring_slot *slot;
+    unsigned long spin = 0;
+
+    if (size == 0 || size > n->slot_size - HVT_RING_SLOT_HDR)
+        return SOLO5_R_EINVAL;
+    while (head - ring_load(&n->tx_tail) >= n->slots) {
+        if (++spin == HVT_RING_TX_SPIN)
+            return SOLO5_R_OK;      /* dropped */
+        ring_kick_if_wanted();
+        ring_pause();
+    }
+    slot = (struct hvt_ring_slot *)(n->tx + (head % n->slots) * n->slot_size);
+    bindings_memcpy(slot + 1, buf, size);
+    slot->len = (uint32_t)size;
+    ring_store(&n->tx_head, head + 1);
+    ring_kick_if_wanted();
+    return SOLO5_R_OK;
+}
+
+solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
+        size_t *read_size)
+{
+    struct hvt_ring_net *n = &hvt_ring->net[handle];
+    uint32_t tail = n->rx_tail, head = ring_load(&n->rx_head);
+    const struct hvt_ring_slot *slot;
+    size_t len;
+
+    if (head == tail)
+        return SOLO5_R_AGAIN;
+    slot = (const struct hvt_ring_slot *)(n->rx +
+            (tail % n->slots) * n->slot_size);
+    len = slot->len;
+    /* As read(2) on the tap: a short buffer gets the frame's start. */
+    if (len > size)
+        len = size;
+    bindings_memcpy(buf, slot + 1, len);
+    ring_store(&n->rx_tail, tail + 1);
+    /* The thread stops reading the tap while the ring is full. */
+    if (head - tail == n->slots)
+        ring_kick_if_wanted();
+    *read_size = len;
+    return SOLO5_R_OK;
+}
+
+/* Handles whose RX ring holds frames. */
+static uint64_t ring_rx_ready(void)
+{
+    const struct mft *mft = bindings_mft();
+    uint64_t set = 0;
+
+    for (unsigned i = 1; i < mft->entries && i < HVT_RING_NET_MAX; i++) {
+        struct hvt_ring_net *n = &hvt_ring->net[i];
+
+        if (n->slots != 0 && ring_load(&n->rx_head) != n->rx_tail)
+            set |= 1ULL << i;
+    }
+    return set;
+}
+
+/*
+ * solo5_yield() with rings: frames already there (or arriving within a
+ * short spin, bounded by the deadline) cost no exit; otherwise POLL, which
+ * the tender ends when the I/O thread fills an RX ring.  Returns true with
+ * *set filled if it could answer without POLL.
+ */
+bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
+{
+    solo5_time_t now = solo5_clock_monotonic();
+    solo5_time_t until = now + HVT_RING_YIELD_SPIN_NS;
+
+    if (deadline < until)
+        until = deadline;
+    for (;;) {
+        *set = ring_rx_ready();
+        if (*set != 0 || deadline <= now)
+            return true;
+        if (now >= until)
+            return false;
+        ring_pause();
+        now = solo5_clock_monotonic();
+    }
+}
+
+/* Before HALT: the frames still queued must reach the wire, or the tender
+ * exits with them (a reply written just before solo5_exit() would be
+ * lost).  Bounded, like a full TX ring. */
+void hvt_ring_flush(void)
+{
+    const struct mft *mft = bindings_mft();
+
+    for (unsigned i = 1; i < mft->entries && i < HVT_RING_NET_MAX; i++) {
+        struct hvt_ring_net *n = &hvt_ring->net[i];
+        unsigned long spin = 0;
+
+        while (n->slots != 0 && ring_load(&n->tx_tail) != n->tx_head &&
+                ++spin < HVT_RING_TX_SPIN) {
+            ring_kick_if_wanted();
+            ring_pause();
+        }
+    }
+}

@@ -1,0 +1,542 @@
+/*
+ * hvt_ring.c: the I/O rings (HVT_FEATURE_IO_RINGS, docs/kvm-pvm.md "I/O
+ * rings"): net frames and block requests without a VM exit each.
+ *
+ * On kvm-pvm every exit to the tender costs ~40-50 us (docs/performance.md),
+ * so solo5-hvt offers the guest a shared area (struct hvt_ring_area, in
+ * hvt_abi.h) beyond mem_size, served by an I/O thread of the tender:
+ *
+ *   - TX: the guest queues frames; the thread writes them to the tap.
+ *   - RX: the thread reads the tap (epoll, edge-triggered) into the RX ring;
+ *     the guest takes frames without exiting, and POLL wakes on the ring
+ *     (an eventfd in the vCPU thread's epoll set) instead of the tap.
+ *   - Block: one request at a time, pread/pwrite straight into guest memory
+ *     (every buffer through hvt_gpa()), completion in the same struct.
+ *
+ * The thread spins for HVT_RING_SPIN_US after its last work, then sets
+ * kick_wanted and sleeps in epoll on the taps and a kick eventfd.  The
+ * guest kicks (a 32-bit `out` to HVT_RING_KICK_PORT) only when it sees
+ * kick_wanted; KVM_IOEVENTFD turns that `out` into an eventfd signal inside
+ * the kernel, without a return to this process (if the kernel refuses, the
+ * exit reaches hvt_run.c, which signals the eventfd itself).
+ *
+ * Everything the guest writes is read once into a local copy and checked;
+ * a malformed entry ends the guest with status 1 and a message, exactly
+ * like a malformed hypercall.  The thread installs the same seccomp filter
+ * as the vCPU thread (hvt_seccomp.c) before it touches the rings.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hvt.h"
+#include "solo5.h"
+#include "tender_seccomp.h"
+
+/* How long the I/O thread keeps polling after its last piece of work. */
+#define HVT_RING_SPIN_US 200
+#define HVT_RING_AREA_ALIGN 4096ULL
+/* epoll data of the kick eventfd in the thread's set (taps: net index). */
+#define HVT_RING_EV_KICK UINT64_MAX
+
+struct hvt_ring_dev {
+    const struct mft_entry *e;
+    unsigned handle;
+    uint32_t frame_max;         /* mtu + SOLO5_NET_HLEN */
+    uint8_t *tx, *rx;           /* host addresses of the slots */
+    uint32_t tx_tail, rx_head;  /* the tender's own indices (private copy) */
+    bool rx_blocked;            /* RX ring was full: tap not drained */
+};
+
+/* Until the guest sets guest_on, the thread serves TX and block requests
+ * (only a ring-aware guest makes them) but leaves the taps alone. */
+
+struct hvt_ring {
+    struct tender *t;
+    uint8_t *mem;               /* the area's host mapping */
+    uint64_t gpa, size;
+    struct hvt_ring_area *area;
+    uint32_t slot_size;
+    unsigned n_net;
+    struct hvt_ring_dev net[MFT_MAX_ENTRIES];
+    uint32_t block_done;        /* last completed request seq */
+    bool on;                    /* the guest set guest_on: taps are ours */
+    uint64_t spin_cycles;
+    pthread_t thread;
+    int started;                /* 1 filter installed, -1 failed */
+    struct tender_err start_err;
+    const struct sock_fprog *prog, *bounds;
+};
+
+static uint32_t hvt_ring_load(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void hvt_ring_store(uint32_t *p, uint32_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* The thread cannot return an error to the run loop while the vCPU runs:
+ * it says what went wrong as the run loop would, and ends the process. */
+static void hvt_ring_fatal(const struct hvt_ring *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void hvt_ring_fatal(const struct hvt_ring *r, const char *fmt, ...)
+{
+    char buf[TENDER_ERR_MSG_SIZE + 64];
+    int n = snprintf(buf, sizeof(buf), "%s: ", r->t->backend->name);
+    va_list ap;
+
+    va_start(ap, fmt);
+    n += vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 2;
+    buf[n++] = '\n';
+    (void)!write(STDERR_FILENO, buf, (size_t)n);
+    _exit(1);
+}
+
+static uint32_t hvt_ring_slot_size(const struct tender *t)
+{
+    uint32_t max = 0;
+
+    for (unsigned i = 1; i < t->mft->entries; i++) {
+        const struct mft_entry *e = &t->mft->e[i];
+
+        uint32_t frame = (uint32_t)e->u.net_basic.mtu + SOLO5_NET_HLEN;
+
+        if (e->type == MFT_DEV_NET_BASIC && e->attached && frame > max)
+            max = frame;
+    }
+    return (HVT_RING_SLOT_HDR + max + 63) & ~63U;
+}
+
+int hvt_ring_setup(struct tender *t, struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct hvt_ring *r;
+    struct kvm_userspace_memory_region region = { .slot = 1 };
+    struct kvm_ioeventfd kick = {
+        .addr = HVT_RING_KICK_PORT, .len = 4, .flags = KVM_IOEVENTFD_FLAG_PIO,
+    };
+    uint64_t off, n_net = 0, need;
+    bool any = false;
+
+    for (unsigned i = 1; i < t->mft->entries; i++) {
+        const struct mft_entry *e = &t->mft->e[i];
+
+        if (!e->attached)
+            continue;
+        any = true;
+        n_net += e->type == MFT_DEV_NET_BASIC;
+    }
+    /* Nothing to carry, or no room in the page tables: hypercalls only. */
+    if (!any)
+        return 0;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return tender_err_set(err, "out of memory for the I/O rings");
+    r->t = t;
+    r->slot_size = hvt_ring_slot_size(t);
+    off = (sizeof(struct hvt_ring_area) + HVT_RING_AREA_ALIGN - 1) &
+        ~(HVT_RING_AREA_ALIGN - 1);
+    need = off + n_net * 2 * HVT_RING_SLOTS * (uint64_t)r->slot_size;
+    r->size = (need + HVT_MEM_ALIGN - 1) & ~(HVT_MEM_ALIGN - 1);
+    r->gpa = h->mem_size;
+    if (r->size > HVT_MEM_MAX - r->gpa) {
+        free(r);
+        return 0;
+    }
+    r->mem = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r->mem == MAP_FAILED)
+        return tender_err_set(err, "Could not allocate %llu bytes for the "
+                "I/O rings: %s", (unsigned long long)r->size,
+                strerror(errno));
+    region.guest_phys_addr = r->gpa;
+    region.memory_size = r->size;
+    region.userspace_addr = (uint64_t)(uintptr_t)r->mem;
+    if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
+        return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION (I/O "
+                "rings): %s", strerror(errno));
+    r->area = (struct hvt_ring_area *)r->mem;
+    for (unsigned i = 1; i < t->mft->entries; i++) {
+        const struct mft_entry *e = &t->mft->e[i];
+        struct hvt_ring_dev *d = &r->net[r->n_net];
+        struct hvt_ring_net *n = &r->area->net[i];
+        uint64_t bytes = HVT_RING_SLOTS * (uint64_t)r->slot_size;
+
+        if (e->type != MFT_DEV_NET_BASIC || !e->attached)
+            continue;
+        d->e = e;
+        d->handle = i;
+        d->frame_max = (uint32_t)(e->u.net_basic.mtu + SOLO5_NET_HLEN);
+        d->tx = r->mem + off;
+        d->rx = r->mem + off + bytes;
+        n->slots = HVT_RING_SLOTS;
+        n->slot_size = r->slot_size;
+        n->tx = r->gpa + off;
+        n->rx = r->gpa + off + bytes;
+        off += 2 * bytes;
+        r->n_net++;
+    }
+    r->spin_cycles = h->tsc_hz / 1000000 * HVT_RING_SPIN_US;
+    r->started = 0;
+
+    h->ring_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    h->ring_rx_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    h->ring_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (h->ring_kick_fd < 0 || h->ring_rx_fd < 0 || h->ring_epoll_fd < 0)
+        return tender_err_set(err, "I/O rings: eventfd/epoll: %s",
+                strerror(errno));
+    {
+        struct epoll_event ev = { .events = EPOLLIN,
+            .data.u64 = HVT_RING_EV_KICK };
+
+        if (epoll_ctl(h->ring_epoll_fd, EPOLL_CTL_ADD, h->ring_kick_fd,
+                    &ev) != 0)
+            return tender_err_set(err, "I/O rings: epoll_ctl: %s",
+                    strerror(errno));
+    }
+    kick.fd = h->ring_kick_fd;
+    /* Without it the kick is an ordinary exit (hvt_ring_kick()). */
+    h->ring_ioeventfd = ioctl(h->vm_fd, KVM_IOEVENTFD, &kick) == 0;
+    h->ring = r;
+    return 0;
+}
+
+uint64_t hvt_ring_gpa(const struct hvt *h)
+{
+    return h->ring != NULL ? h->ring->gpa : 0;
+}
+
+uint64_t hvt_ring_size(const struct hvt *h)
+{
+    return h->ring != NULL ? h->ring->size : 0;
+}
+
+/* TX: every frame the guest queued on device d goes to its tap. */
+static bool hvt_ring_tx(struct hvt_ring *r, struct hvt_ring_dev *d)
+{
+    struct hvt_ring_net *n = &r->area->net[d->handle];
+    uint32_t head = hvt_ring_load(&n->tx_head);
+    bool work = false;
+
+    if (head - d->tx_tail > HVT_RING_SLOTS)
+        hvt_ring_fatal(r, "%s: Invalid I/O ring index: tx_head=%u, "
+                "tx_tail=%u", d->e->name, head, d->tx_tail);
+    while (d->tx_tail != head) {
+        uint8_t *slot = d->tx + (d->tx_tail % HVT_RING_SLOTS) * r->slot_size;
+        uint32_t len = __atomic_load_n((uint32_t *)slot, __ATOMIC_RELAXED);
+        ssize_t w;
+
+        if (len == 0 || len > d->frame_max)
+            hvt_ring_fatal(r, "%s: Invalid I/O ring frame: len=%u (mtu "
+                    "%u)", d->e->name, len, d->frame_max - SOLO5_NET_HLEN);
+        do {
+            w = write(d->e->b.hostfd, slot + HVT_RING_SLOT_HDR, len);
+        } while (w < 0 && errno == EINTR);
+        /* A full tap queue drops the frame, as a NIC would. */
+        if (w < 0 && errno != EAGAIN && errno != ENOBUFS)
+            hvt_ring_fatal(r, "%s: Fatal error when writing: %s",
+                    d->e->name, strerror(errno));
+        d->tx_tail++;
+        work = true;
+    }
+    if (work)
+        hvt_ring_store(&n->tx_tail, d->tx_tail);
+    return work;
+}
+
+/* RX: frames from the tap into free slots; true if any arrived. */
+static bool hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d)
+{
+    struct hvt_ring_net *n = &r->area->net[d->handle];
+    bool work = false;
+
+    for (;;) {
+        uint32_t tail = hvt_ring_load(&n->rx_tail);
+        uint8_t *slot;
+        ssize_t got;
+
+        if (d->rx_head - tail > HVT_RING_SLOTS)
+            hvt_ring_fatal(r, "%s: Invalid I/O ring index: rx_tail=%u, "
+                    "rx_head=%u", d->e->name, tail, d->rx_head);
+        d->rx_blocked = d->rx_head - tail == HVT_RING_SLOTS;
+        if (d->rx_blocked)
+            break;
+        slot = d->rx + (d->rx_head % HVT_RING_SLOTS) * r->slot_size;
+        do {
+            got = read(d->e->b.hostfd, slot + HVT_RING_SLOT_HDR,
+                    r->slot_size - HVT_RING_SLOT_HDR);
+        } while (got < 0 && errno == EINTR);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (got < 0)
+            hvt_ring_fatal(r, "%s: Fatal error when reading: %s",
+                    d->e->name, strerror(errno));
+        if (got == 0)
+            break;
+        __atomic_store_n((uint32_t *)slot, (uint32_t)got, __ATOMIC_RELAXED);
+        d->rx_head++;
+        hvt_ring_store(&n->rx_head, d->rx_head);
+        work = true;
+    }
+    return work;
+}
+
+/* The attached BLOCK device `handle`, or NULL. */
+static const struct mft_entry *hvt_ring_block_dev(const struct tender *t,
+        uint64_t handle)
+{
+    const struct mft_entry *e;
+
+    if (handle == 0 || handle >= t->mft->entries)
+        return NULL;
+    e = &t->mft->e[handle];
+    return e->type == MFT_DEV_BLOCK_BASIC && e->attached ? e : NULL;
+}
+
+static bool hvt_ring_block(struct hvt_ring *r)
+{
+    struct hvt_ring_block *b = &r->area->block;
+    uint32_t seq = hvt_ring_load(&b->seq);
+    struct hvt_ring_block q;
+    const struct mft_entry *e;
+    struct tender_err err;
+    uint64_t bs, cap;
+    uint8_t *data;
+    bool write;
+    size_t done = 0;
+
+    if (seq == r->block_done)
+        return false;
+    memcpy(&q, b, offsetof(struct hvt_ring_block, guest_pad));
+    if (seq != r->block_done + 1)
+        hvt_ring_fatal(r, "Invalid I/O ring block request: seq=%u, "
+                "expected %u", seq, r->block_done + 1);
+    if (q.op != HVT_RING_BLOCK_READ && q.op != HVT_RING_BLOCK_WRITE)
+        hvt_ring_fatal(r, "Invalid I/O ring block request: op=%u", q.op);
+    write = q.op == HVT_RING_BLOCK_WRITE;
+    e = hvt_ring_block_dev(r->t, q.handle);
+    if (e == NULL)
+        hvt_ring_fatal(r, "Invalid I/O ring block request: handle=%llu",
+                (unsigned long long)q.handle);
+    bs = e->u.block_basic.block_size;
+    cap = e->u.block_basic.capacity;
+    if (q.len == 0 || q.len % bs != 0 || q.offset % bs != 0 ||
+            q.len > cap || q.offset > cap - q.len || q.len > SSIZE_MAX)
+        hvt_ring_fatal(r, "%s: Invalid I/O ring block request: "
+                "offset=%llu, len=%llu", e->name,
+                (unsigned long long)q.offset, (unsigned long long)q.len);
+    data = hvt_gpa(hvt_of(r->t), q.data, q.len,
+            write ? HVT_READ : HVT_WRITE, &err);
+    if (data == NULL)
+        hvt_ring_fatal(r, "%s", err.msg);
+    while (done < q.len) {
+        ssize_t n = write ?
+            pwrite(e->b.hostfd, data + done, q.len - done,
+                    (off_t)(q.offset + done)) :
+            pread(e->b.hostfd, data + done, q.len - done,
+                    (off_t)(q.offset + done));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            hvt_ring_fatal(r, "%s: Fatal error when %s: %s", e->name,
+                    write ? "writing" : "reading", strerror(errno));
+        if (n == 0)
+            hvt_ring_fatal(r, "%s: Fatal error: %s only %zu of %llu bytes",
+                    e->name, write ? "wrote" : "read", done,
+                    (unsigned long long)q.len);
+        done += (size_t)n;
+    }
+    r->block_done = seq;
+    __atomic_store_n(&b->ret, SOLO5_R_OK, __ATOMIC_RELAXED);
+    hvt_ring_store(&b->done, seq);
+    return true;
+}
+
+bool hvt_ring_guest_on(const struct hvt *h)
+{
+    return hvt_ring_load(&h->ring->area->guest_on) != 0;
+}
+
+/* The guest turned the rings on: the taps go into the thread's epoll set
+ * (edge-triggered: the thread reads each until EAGAIN or a full ring). */
+static void hvt_ring_turn_on(struct hvt_ring *r, const struct hvt *h)
+{
+    for (unsigned i = 0; i < r->n_net; i++) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+            .data.u64 = i };
+
+        if (epoll_ctl(h->ring_epoll_fd, EPOLL_CTL_ADD, r->net[i].e->b.hostfd,
+                    &ev) != 0)
+            hvt_ring_fatal(r, "%s: epoll_ctl: %s", r->net[i].e->name,
+                    strerror(errno));
+    }
+    r->on = true;
+}
+
+/* Work the guest queued that the thread has not seen (before sleeping). */
+static bool hvt_ring_pending(struct hvt_ring *r)
+{
+    if (!r->on && hvt_ring_load(&r->area->guest_on) != 0)
+        return true;
+    if (hvt_ring_load(&r->area->block.seq) != r->block_done)
+        return true;
+    for (unsigned i = 0; i < r->n_net; i++) {
+        struct hvt_ring_dev *d = &r->net[i];
+        struct hvt_ring_net *n = &r->area->net[d->handle];
+
+        if (hvt_ring_load(&n->tx_head) != d->tx_tail)
+            return true;
+        if (d->rx_blocked && d->rx_head - hvt_ring_load(&n->rx_tail) <
+                HVT_RING_SLOTS)
+            return true;
+    }
+    return false;
+}
+
+static void hvt_ring_sleep(struct hvt_ring *r, const struct hvt *h)
+{
+    struct epoll_event ev[8];
+    uint64_t v;
+    int n;
+
+    __atomic_store_n(&r->area->kick_wanted, 1, __ATOMIC_SEQ_CST);
+    if (!hvt_ring_pending(r)) {
+        do {
+            n = epoll_pwait(h->ring_epoll_fd, ev, 8, -1, NULL);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            hvt_ring_fatal(r, "I/O rings: epoll_pwait: %s", strerror(errno));
+    }
+    __atomic_store_n(&r->area->kick_wanted, 0, __ATOMIC_RELAXED);
+    (void)!read(h->ring_kick_fd, &v, sizeof(v));
+}
+
+static void *hvt_ring_thread(void *arg)
+{
+    struct hvt *h = arg;
+    struct hvt_ring *r = h->ring;
+    uint64_t idle_since;
+    const uint64_t one = 1;
+
+    if (tender_seccomp_install(r->prog, r->bounds, &r->start_err) != 0) {
+        __atomic_store_n(&r->started, -1, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    __atomic_store_n(&r->started, 1, __ATOMIC_RELEASE);
+    idle_since = __builtin_ia32_rdtsc();
+    for (;;) {
+        bool work = hvt_ring_block(r), rx = false;
+
+        if (!r->on && hvt_ring_load(&r->area->guest_on) != 0) {
+            hvt_ring_turn_on(r, h);
+            work = true;
+        }
+        for (unsigned i = 0; i < r->n_net; i++) {
+            work |= hvt_ring_tx(r, &r->net[i]);
+            if (r->on)
+                rx |= hvt_ring_rx(r, &r->net[i]);
+        }
+        if (rx) {
+            /* Pairs with hvt_ring_poll_begin(): either it sees the frame
+             * or this sees it polling. */
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&h->ring_polling, __ATOMIC_RELAXED))
+                (void)!write(h->ring_rx_fd, &one, sizeof(one));
+        }
+        if (work || rx) {
+            idle_since = __builtin_ia32_rdtsc();
+            continue;
+        }
+        if (__builtin_ia32_rdtsc() - idle_since < r->spin_cycles) {
+            /* Not a pause: on a machine with few CPUs the peer (ping, a
+             * host process) must get this one while we wait for it. */
+            sched_yield();
+            continue;
+        }
+        hvt_ring_sleep(r, h);
+        idle_since = __builtin_ia32_rdtsc();
+    }
+    return NULL;
+}
+
+int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
+        const struct sock_fprog *bounds, struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct hvt_ring *r = h->ring;
+    int rc, started;
+
+    r->prog = prog;
+    r->bounds = bounds;
+    rc = pthread_create(&r->thread, NULL, hvt_ring_thread, h);
+    if (rc != 0)
+        return tender_err_set(err, "I/O rings: pthread_create: %s",
+                strerror(rc));
+    /* Not under the filter yet: a short wait for the thread's. */
+    while ((started = __atomic_load_n(&r->started, __ATOMIC_ACQUIRE)) == 0)
+        sched_yield();
+    if (started < 0) {
+        pthread_join(r->thread, NULL);
+        return tender_err_set(err, "I/O rings: %s", r->start_err.msg);
+    }
+    return 0;
+}
+
+/* The guest kicked with an ordinary exit (no KVM_IOEVENTFD). */
+void hvt_ring_kick(const struct hvt *h)
+{
+    const uint64_t one = 1;
+
+    (void)!write(h->ring_kick_fd, &one, sizeof(one));
+}
+
+/* Handles whose RX ring holds frames. */
+uint64_t hvt_ring_rx_ready(const struct hvt *h)
+{
+    const struct hvt_ring *r = h->ring;
+    uint64_t set = 0;
+
+    for (unsigned i = 0; i < r->n_net; i++) {
+        const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
+
+        if (hvt_ring_load(&n->rx_head) != hvt_ring_load(&n->rx_tail))
+            set |= 1ULL << r->net[i].handle;
+    }
+    return set;
+}
+
+/* POLL: returns the ready set if frames wait already, else 0 and the
+ * thread signals ring_rx_fd for the next ones. */
+uint64_t hvt_ring_poll_begin(struct hvt *h)
+{
+    __atomic_store_n(&h->ring_polling, 1, __ATOMIC_SEQ_CST);
+    return hvt_ring_rx_ready(h);
+}
+
+uint64_t hvt_ring_poll_end(struct hvt *h)
+{
+    uint64_t v;
+
+    __atomic_store_n(&h->ring_polling, 0, __ATOMIC_SEQ_CST);
+    (void)!read(h->ring_rx_fd, &v, sizeof(v));
+    return hvt_ring_rx_ready(h);
+}

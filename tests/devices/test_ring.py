@@ -1,0 +1,118 @@
+"""solo5-hvt's I/O rings (HVT_FEATURE_IO_RINGS, docs/kvm-pvm.md "I/O rings").
+
+Our guests on solo5-hvt move net frames and block requests through the
+rings (the other device tests exercise them); these tests check that the
+rings are really in use, that the hypercall fallback still serves guests on
+tenders that do not offer them, and that a malformed ring entry ends the
+guest with status 1 and a message, like a malformed hypercall.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.guest import GuestRun, guest_path, run, run_guest, tender, tenders_under_test
+from support.netns import Tap, netns_with_taps
+
+from devices.helpers import check_success, need_module, need_netns, zero_file
+from devices.test_net import check_no_loss, serve_and_ping
+from solo5_toolchain import abi
+
+TENDERS = tenders_under_test()
+RINGS_IN_USE = "Solo5: hvt: I/O rings in use"
+SLOTS = abi.HVT_RING_SLOTS
+
+pytestmark = pytest.mark.skipif("hvt" not in TENDERS, reason="solo5-hvt is not built")
+
+
+def test_block_guest_uses_the_rings(tmp_path: Path) -> None:
+    need_module("hvt", "block")
+    image = zero_file(tmp_path / "storage.img", 64 * 512)
+    result = run_guest(
+        "hvt", "test_blk", ["--solo5:debug"], tender_args=[f"--block:storage={image}"]
+    )
+    check_success(result)
+    assert RINGS_IN_USE in result.stdout, result.describe()
+
+
+def test_cpl0_tender_offers_no_rings_and_hypercalls_work(top: Path, tmp_path: Path) -> None:
+    """The test tender with every feature bit clear (as upstream's): the
+    same guest falls back to BLOCK_* hypercalls and still passes."""
+    cpl0 = top / "build" / "tests" / "unit" / "hvt_cpl0_tender"
+    if not cpl0.is_file():
+        pytest.fail(f"{cpl0} is not built: run `scons -Q -j2`")
+    image = zero_file(tmp_path / "storage.img", 64 * 512)
+    result = run(
+        [
+            cpl0,
+            "--mem=4",
+            f"--block:storage={image}",
+            guest_path("test_blk", "hvt"),
+            "--solo5:debug",
+        ],
+        timeout=120,
+    )
+    check_success(result)
+    assert RINGS_IN_USE not in result.stdout, result.describe()
+
+
+def run_hostile(case: str, tmp_path: Path) -> GuestRun:
+    need_module("hvt", "net")
+    need_module("hvt", "block")
+    need_netns()
+    image = zero_file(tmp_path / "storage.img", 16 * 512)
+    t = tender("hvt")
+    argv = [
+        str(t.binary), "--mem=4", "--net:service0=tap100", f"--block:storage={image}", "--",
+        str(guest_path("test_ring_hostile", "hvt")), case,
+    ]  # fmt: skip
+    with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns:
+        return run(ns.command(argv), timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("tx_len0", "service0: Invalid I/O ring frame: len=0 (mtu 1500)"),
+        ("tx_len_big", "service0: Invalid I/O ring frame: len=1536 (mtu 1500)"),
+        ("tx_index", f"service0: Invalid I/O ring index: tx_head={SLOTS + 1}, tx_tail=0"),
+        ("rx_index", "service0: Invalid I/O ring index: rx_tail=1, rx_head=0"),
+        ("blk_handle", "Invalid I/O ring block request: handle=1"),
+        ("blk_gpa", "Invalid guest access: gpa=0x10000, sz=512"),
+        ("blk_len", "storage: Invalid I/O ring block request: offset=0, len=100"),
+        ("blk_op", "Invalid I/O ring block request: op=7"),
+    ],
+)
+def test_malformed_ring_entry_ends_the_guest(case: str, message: str, tmp_path: Path) -> None:
+    result = run_hostile(case, tmp_path)
+    assert not result.timed_out, result.describe()
+    assert result.status == 1, result.describe()
+    assert f"solo5-hvt: {message}\n" in result.stderr, result.describe()
+    assert "SURVIVED" not in result.stdout and "NO RINGS" not in result.stdout
+
+
+def test_valid_raw_ring_request_succeeds(tmp_path: Path) -> None:
+    """The control case: the same guest's well-formed request is served."""
+    result = run_hostile("ok", tmp_path)
+    check_success(result)
+
+
+def test_net_hypercall_fallback_without_rings(top: Path, tmp_path: Path) -> None:
+    """test_net on the test tender that offers no feature bit: NET_READ,
+    NET_WRITE and POLL hypercalls (at CPL0, hence few pings) answer every
+    ping, and the guest says nothing about rings."""
+    need_module("hvt", "net")
+    need_netns()
+    cpl0 = top / "build" / "tests" / "unit" / "hvt_cpl0_tender"
+    if not cpl0.is_file():
+        pytest.fail(f"{cpl0} is not built: run `scons -Q -j2`")
+    argv = [
+        str(cpl0), "--mem=4", "--net:service0=tap100", "--",
+        str(guest_path("test_net", "hvt")), "--solo5:debug", "limit=20",
+    ]  # fmt: skip
+    with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns:
+        result, pings = serve_and_ping(argv, ns, ["10.0.0.2"], 20, "serving", tmp_path)
+    check_success(result)
+    assert RINGS_IN_USE not in result.stdout, result.describe()
+    check_no_loss(pings[0], 20)

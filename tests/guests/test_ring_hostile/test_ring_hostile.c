@@ -1,0 +1,111 @@
+/*
+ * test_ring_hostile (hvt only): writes one malformed entry into solo5-hvt's
+ * I/O rings (HVT_FEATURE_IO_RINGS) by hand, past the bindings, and waits:
+ * the tender must end the guest (status 1, a message naming the fault).
+ * The case is the first argument.  Prints "NO RINGS" and fails if the
+ * tender did not offer the rings; "SURVIVED" if it ignored the entry.
+ *
+ *   tx_len0, tx_len_big   a TX frame of 0 / mtu + 15 bytes
+ *   tx_index              tx_head more than `slots` ahead of tx_tail
+ *   rx_index              rx_tail ahead of rx_head
+ *   blk_handle            a block request on the NET handle
+ *   blk_gpa               a block read into the read-only boot info
+ *   blk_len               a partial block
+ *   blk_op                an unknown op
+ *   ok                    a valid one-block write: must succeed
+ *   kickcost              not a test: prints the mean cost of a kick (an
+ *                         ioeventfd `out`) and of a WALLTIME hypercall (an
+ *                         exit to the tender), 10000 each
+ */
+#include "guest.h"
+#include "hvt_abi.h"
+
+static uint8_t buf[4096] __attribute__((aligned(4096)));
+
+static void kick(void)
+{
+    __asm__ __volatile__("outl %0, %1" : : "a"(0U), "d"((uint16_t)HVT_RING_KICK_PORT) : "memory");
+}
+
+static void publish(uint32_t *index, uint32_t value)
+{
+    __atomic_store_n(index, value, __ATOMIC_RELEASE);
+    kick();
+}
+
+static int block(struct hvt_ring_area *r, uint64_t handle, uint64_t data, uint64_t len,
+                 uint32_t op)
+{
+    struct hvt_ring_block *b = &r->block;
+    uint32_t seq = b->seq + 1;
+
+    b->handle = handle;
+    b->offset = 0;
+    b->data = (void *)(uintptr_t)data;
+    b->len = len;
+    b->op = op;
+    publish(&b->seq, seq);
+    /* A tender that ignores a bad request never completes it: time out. */
+    for (unsigned long i = 0; i < 2000000000UL; i++)
+        if (__atomic_load_n(&b->done, __ATOMIC_ACQUIRE) == seq)
+            return b->ret;
+    return -1;
+}
+
+int solo5_app_main(const struct solo5_start_info *si)
+{
+    const struct hvt_boot_info *bi = (const void *)(uintptr_t)HVT_BOOT_INFO_BASE;
+    struct hvt_ring_area *r = bi->net_ring;
+    const char *c = si->cmdline;
+    uint64_t net = 1, blk = 2;      /* manifest indices: service0, storage */
+    struct hvt_ring_net *n;
+    struct hvt_ring_slot *slot;
+
+    if (!(bi->host_features & HVT_FEATURE_IO_RINGS) || r == NULL)
+        return guest_failure("NO RINGS");
+    n = &r->net[net];
+    slot = (struct hvt_ring_slot *)n->tx;
+    r->guest_on = 1;
+    if (strcmp(c, "tx_len0") == 0 || strcmp(c, "tx_len_big") == 0) {
+        slot->len = c[6] == '0' ? 0 : n->slot_size;
+        publish(&n->tx_head, n->tx_head + 1);
+    } else if (strcmp(c, "tx_index") == 0) {
+        publish(&n->tx_head, n->tx_head + n->slots + 1);
+    } else if (strcmp(c, "rx_index") == 0) {
+        publish(&n->rx_tail, n->rx_tail + 1);
+    } else if (strcmp(c, "blk_handle") == 0) {
+        block(r, net, (uintptr_t)buf, 512, HVT_RING_BLOCK_READ);
+    } else if (strcmp(c, "blk_gpa") == 0) {
+        block(r, blk, HVT_BOOT_INFO_BASE, 512, HVT_RING_BLOCK_READ);
+    } else if (strcmp(c, "blk_len") == 0) {
+        block(r, blk, (uintptr_t)buf, 100, HVT_RING_BLOCK_WRITE);
+    } else if (strcmp(c, "blk_op") == 0) {
+        block(r, blk, (uintptr_t)buf, 512, 7);
+    } else if (strcmp(c, "kickcost") == 0) {
+        solo5_time_t t0 = solo5_clock_monotonic(), t1, t2;
+
+        for (int i = 0; i < 10000; i++)
+            kick();
+        t1 = solo5_clock_monotonic();
+        for (int i = 0; i < 10000; i++)
+            (void)solo5_clock_wall();
+        t2 = solo5_clock_monotonic();
+        guest_puts("kick ns: ");
+        guest_put_dec((t1 - t0) / 10000);
+        guest_puts("\nhypercall ns: ");
+        guest_put_dec((t2 - t1) / 10000);
+        guest_puts("\n");
+        return guest_success();
+    } else if (strcmp(c, "ok") == 0) {
+        memset(buf, 0x5a, sizeof(buf));
+        if (block(r, blk, (uintptr_t)buf, 512, HVT_RING_BLOCK_WRITE) != SOLO5_R_OK)
+            return guest_failure("valid ring write failed");
+        return guest_success();
+    } else {
+        return guest_failure("unknown case");
+    }
+    /* Give the I/O thread time to see it (it ends the process). */
+    for (volatile unsigned long i = 0; i < 3000000000UL; i++)
+        ;
+    return guest_failure("SURVIVED");
+}
