@@ -141,3 +141,45 @@ const struct tender_module tender_module_block = {
         "    [ --block-sector-size:NAME=N ] (block size of NAME in bytes: a "
         "power of 2, at least 512; default 512)\n",
 };
+
+/*
+ * Transfers for tenders that do the guest's block I/O themselves (hvt's
+ * hypercalls and I/O rings); spt guests issue pread64/pwrite64 directly,
+ * bounded by seccomp instead.
+ */
+bool tender_block_request_ok(const struct mft_entry *e, uint64_t offset,
+        uint64_t len)
+{
+    uint64_t bs = e->u.block_basic.block_size;
+    uint64_t cap = e->u.block_basic.capacity;
+
+    /* Whole blocks, aligned, inside the device; written without sums. */
+    return len != 0 && len % bs == 0 && offset % bs == 0 && len <= cap &&
+        offset <= cap - len && len <= SSIZE_MAX;
+}
+
+int tender_block_transfer(const struct mft_entry *e, bool write,
+        uint8_t *data, uint64_t offset, uint64_t len, struct tender_err *err)
+{
+    uint64_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write ?
+            pwrite(e->b.hostfd, data + done, len - done,
+                    (off_t)(offset + done)) :
+            pread(e->b.hostfd, data + done, len - done,
+                    (off_t)(offset + done));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return tender_err_set(err, "%s: Fatal error when %s: %s",
+                    e->name, write ? "writing" : "reading", strerror(errno));
+        if (n == 0)
+            return tender_err_set(err, "%s: Fatal error: %s only %llu of "
+                    "%llu bytes", e->name, write ? "wrote" : "read",
+                    (unsigned long long)done, (unsigned long long)len);
+        done += (uint64_t)n;
+    }
+    return 0;
+}

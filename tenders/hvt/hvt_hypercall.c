@@ -23,6 +23,7 @@
 #include "hvt.h"
 #include "solo5.h"
 #include "tender_mft.h"
+#include "tender_modules.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -159,10 +160,8 @@ static int hvt_block(struct tender *t, uint64_t gpa, bool write,
     struct hvt *h = hvt_of(t);
     struct hvt_hc_block_read a;
     const struct mft_entry *e;
-    uint64_t bs, cap;
     void *p = hvt_arg(h, gpa, sizeof(a), HVT_WRITE, &a, err);
     uint8_t *data;
-    size_t done = 0;
 
     if (p == NULL)
         return -1;
@@ -170,32 +169,13 @@ static int hvt_block(struct tender *t, uint64_t gpa, bool write,
     a.ret = SOLO5_R_EINVAL;
     if (e == NULL)
         goto out;
-    bs = e->u.block_basic.block_size;
-    cap = e->u.block_basic.capacity;
-    if (a.len == 0 || a.len % bs != 0 || a.offset % bs != 0 ||
-            a.len > cap || a.offset > cap - a.len || a.len > SSIZE_MAX)
+    if (!tender_block_request_ok(e, a.offset, a.len))
         goto out;
     data = hvt_gpa(h, a.data, a.len, write ? HVT_READ : HVT_WRITE, err);
     if (data == NULL)
         return -1;
-    while (done < a.len) {
-        ssize_t n = write ?
-            pwrite(e->b.hostfd, data + done, a.len - done,
-                    (off_t)(a.offset + done)) :
-            pread(e->b.hostfd, data + done, a.len - done,
-                    (off_t)(a.offset + done));
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return tender_err_set(err, "%s: Fatal error when %s: %s",
-                    e->name, write ? "writing" : "reading", strerror(errno));
-        if (n == 0)
-            return tender_err_set(err, "%s: Fatal error: %s only %zu of "
-                    "%zu bytes", e->name, write ? "wrote" : "read", done,
-                    (size_t)a.len);
-        done += (size_t)n;
-    }
+    if (tender_block_transfer(e, write, data, a.offset, a.len, err) != 0)
+        return -1;
     a.ret = SOLO5_R_OK;
 out:
     memcpy(p, &a, sizeof(a));

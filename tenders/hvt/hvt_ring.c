@@ -26,7 +26,6 @@
  * as the vCPU thread (hvt_seccomp.c) before it touches the rings.
  */
 #include <errno.h>
-#include <limits.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <sched.h>
@@ -42,6 +41,7 @@
 
 #include "hvt.h"
 #include "solo5.h"
+#include "tender_modules.h"
 #include "tender_seccomp.h"
 
 /* How long the I/O thread keeps polling after its last piece of work. */
@@ -318,10 +318,8 @@ static bool hvt_ring_block(struct hvt_ring *r)
     struct hvt_ring_block q;
     const struct mft_entry *e;
     struct tender_err err;
-    uint64_t bs, cap;
     uint8_t *data;
     bool write;
-    size_t done = 0;
 
     if (seq == r->block_done)
         return false;
@@ -336,10 +334,7 @@ static bool hvt_ring_block(struct hvt_ring *r)
     if (e == NULL)
         hvt_ring_fatal(r, "Invalid I/O ring block request: handle=%llu",
                 (unsigned long long)q.handle);
-    bs = e->u.block_basic.block_size;
-    cap = e->u.block_basic.capacity;
-    if (q.len == 0 || q.len % bs != 0 || q.offset % bs != 0 ||
-            q.len > cap || q.offset > cap - q.len || q.len > SSIZE_MAX)
+    if (!tender_block_request_ok(e, q.offset, q.len))
         hvt_ring_fatal(r, "%s: Invalid I/O ring block request: "
                 "offset=%llu, len=%llu", e->name,
                 (unsigned long long)q.offset, (unsigned long long)q.len);
@@ -347,24 +342,8 @@ static bool hvt_ring_block(struct hvt_ring *r)
             write ? HVT_READ : HVT_WRITE, &err);
     if (data == NULL)
         hvt_ring_fatal(r, "%s", err.msg);
-    while (done < q.len) {
-        ssize_t n = write ?
-            pwrite(e->b.hostfd, data + done, q.len - done,
-                    (off_t)(q.offset + done)) :
-            pread(e->b.hostfd, data + done, q.len - done,
-                    (off_t)(q.offset + done));
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            hvt_ring_fatal(r, "%s: Fatal error when %s: %s", e->name,
-                    write ? "writing" : "reading", strerror(errno));
-        if (n == 0)
-            hvt_ring_fatal(r, "%s: Fatal error: %s only %zu of %llu bytes",
-                    e->name, write ? "wrote" : "read", done,
-                    (unsigned long long)q.len);
-        done += (size_t)n;
-    }
+    if (tender_block_transfer(e, write, data, q.offset, q.len, &err) != 0)
+        hvt_ring_fatal(r, "%s", err.msg);
     r->block_done = seq;
     __atomic_store_n(&b->ret, SOLO5_R_OK, __ATOMIC_RELAXED);
     hvt_ring_store(&b->done, seq);
