@@ -111,6 +111,10 @@ struct virtq {
 
 /* Sets up queue `index` of the device at `iobase`; false if it has none. */
 bool virtq_init(struct virtq *q, uint16_t iobase, uint16_t index);
+
+/* Resets the legacy PCI device at iobase, acknowledges it, and accepts the
+ * features it offers among `wanted`; returns the accepted set. */
+uint32_t virtio_device_begin(uint16_t iobase, uint32_t wanted);
 /* Makes descriptor chain `head` available and tells the device. */
 void virtq_submit(struct virtq *q, uint16_t head);
 /* True if the device has returned a chain we have not consumed. */

@@ -53,12 +53,7 @@ bool virtio_block_init(struct mft_entry *e, uint16_t iobase)
         return false;
     }
     d = &devices[n_devices];
-    virtio_outb(iobase + VIRTIO_PCI_STATUS, 0);
-    virtio_outb(iobase + VIRTIO_PCI_STATUS, VIRTIO_STATUS_ACK);
-    virtio_outb(iobase + VIRTIO_PCI_STATUS,
-            VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
-    (void)virtio_inl(iobase + VIRTIO_PCI_HOST_FEATURES);
-    virtio_outl(iobase + VIRTIO_PCI_GUEST_FEATURES, 0);
+    (void)virtio_device_begin(iobase, 0);
     sectors = virtio_inl(iobase + VIRTIO_PCI_CONFIG + VIRTIO_BLK_CONFIG_CAPACITY) |
         ((uint64_t)virtio_inl(iobase + VIRTIO_PCI_CONFIG +
                 VIRTIO_BLK_CONFIG_CAPACITY + 4) << 32);

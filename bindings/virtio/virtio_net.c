@@ -55,7 +55,7 @@ static void rx_post(struct net_device *d, uint16_t i)
 bool virtio_net_init(struct mft_entry *e, uint16_t iobase)
 {
     struct net_device *d;
-    uint32_t features, wanted;
+    uint32_t wanted;
     uint16_t mtu = VIRTIO_NET_DEFAULT_MTU;
 
     if (n_devices == MAX_NET_DEVICES) {
@@ -66,13 +66,7 @@ bool virtio_net_init(struct mft_entry *e, uint16_t iobase)
     }
     d = &devices[n_devices];
 
-    virtio_outb(iobase + VIRTIO_PCI_STATUS, 0);
-    virtio_outb(iobase + VIRTIO_PCI_STATUS, VIRTIO_STATUS_ACK);
-    virtio_outb(iobase + VIRTIO_PCI_STATUS,
-            VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
-    features = virtio_inl(iobase + VIRTIO_PCI_HOST_FEATURES);
-    wanted = features & (VIRTIO_NET_F_MAC | VIRTIO_NET_F_MTU);
-    virtio_outl(iobase + VIRTIO_PCI_GUEST_FEATURES, wanted);
+    wanted = virtio_device_begin(iobase, VIRTIO_NET_F_MAC | VIRTIO_NET_F_MTU);
 
     if (wanted & VIRTIO_NET_F_MTU) {
         mtu = virtio_inw(iobase + VIRTIO_PCI_CONFIG + VIRTIO_NET_CONFIG_MTU);

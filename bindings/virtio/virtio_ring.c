@@ -74,3 +74,16 @@ struct virtq_used_elem virtq_take_used(struct virtq *q)
     q->used_seen++;
     return elem;
 }
+
+uint32_t virtio_device_begin(uint16_t iobase, uint32_t wanted)
+{
+    uint32_t accepted;
+
+    virtio_outb(iobase + VIRTIO_PCI_STATUS, 0);
+    virtio_outb(iobase + VIRTIO_PCI_STATUS, VIRTIO_STATUS_ACK);
+    virtio_outb(iobase + VIRTIO_PCI_STATUS,
+            VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
+    accepted = virtio_inl(iobase + VIRTIO_PCI_HOST_FEATURES) & wanted;
+    virtio_outl(iobase + VIRTIO_PCI_GUEST_FEATURES, accepted);
+    return accepted;
+}
