@@ -128,6 +128,8 @@ bool virtio_net_init(struct mft_entry *e, uint16_t iobase);
 bool virtio_block_init(struct mft_entry *e, uint16_t iobase);
 /* Bitmap of the handles of net devices with a frame waiting. */
 solo5_handle_set_t virtio_net_ready(void);
+/* Waits (at most `timeout` ns) for the frames queued for transmission. */
+void virtio_net_flush(solo5_time_t timeout);
 
 void virtio_entry(uint32_t magic, uint32_t mbi) BINDINGS_NORETURN;
 

@@ -155,6 +155,26 @@ solo5_result_t platform_net_write(const struct mft_entry *e,
     return SOLO5_R_OK;
 }
 
+/* Before power-off: QEMU sends queued frames from its own thread, and
+ * isa-debug-exit ends QEMU at once, so a reply written just before
+ * solo5_exit() would be lost.  Wait until the device has taken every frame
+ * solo5_net_write() accepted, for at most `timeout` ns. */
+void virtio_net_flush(solo5_time_t timeout)
+{
+    solo5_time_t deadline;
+
+    if (n_devices == 0)
+        return; /* also before the clock is set up (an early panic) */
+    deadline = solo5_clock_monotonic() + timeout;
+    for (unsigned i = 0; i < n_devices; i++) {
+        const struct virtq *tx = &devices[i].tx;
+
+        while (tx->used->idx != tx->avail_idx &&
+                solo5_clock_monotonic() < deadline)
+            virtio_cpu_pause();
+    }
+}
+
 solo5_result_t platform_net_read(const struct mft_entry *e, uint8_t *buf,
         size_t size, size_t *read_size)
 {

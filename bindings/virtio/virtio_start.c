@@ -16,6 +16,8 @@
 /* QEMU's PIIX4/ICH9 power management: SLP_EN with the S5 sleep type. */
 #define ACPI_PM1A_CNT 0x604
 #define ACPI_SLP_EN_S5 0x2000
+/* How long platform_exit() waits for queued frames (TCG can be slow). */
+#define VIRTIO_EXIT_FLUSH_NS 1000000000ULL
 
 /* The manifest elftool generated; weak, so that the bindings object needs
  * nothing but solo5_app_main, and a missing manifest is a clear abort. */
@@ -125,6 +127,7 @@ void platform_exit(int status, void *cookie)
     uint32_t code;
 
     (void)cookie;
+    virtio_net_flush(VIRTIO_EXIT_FLUSH_NS);
     /* QEMU's isa-debug-exit ends QEMU with status (code << 1) | 1; code 0
      * is left unused so that QEMU's own failures (status 1) stand apart.
      * solo5-virtio-run decodes it (docs/targets.md). */
