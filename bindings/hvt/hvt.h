@@ -36,6 +36,5 @@ solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,
 solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
         size_t *read_size);
 bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set);
-void hvt_ring_flush(void);
 
 #endif /* HVT_H_INCLUDED */

@@ -170,22 +170,3 @@ bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
         now = solo5_clock_monotonic();
     }
 }
-
-/* Before HALT: the frames still queued must reach the wire, or the tender
- * exits with them (a reply written just before solo5_exit() would be
- * lost).  Bounded, like a full TX ring. */
-void hvt_ring_flush(void)
-{
-    const struct mft *mft = bindings_mft();
-
-    for (unsigned i = 1; i < mft->entries && i < HVT_RING_NET_MAX; i++) {
-        struct hvt_ring_net *n = &hvt_ring->net[i];
-        unsigned long spin = 0;
-
-        while (n->slots != 0 && ring_load(&n->tx_tail) != n->tx_head &&
-                ++spin < HVT_RING_TX_SPIN) {
-            ring_kick_if_wanted();
-            ring_pause();
-        }
-    }
-}

@@ -52,8 +52,8 @@ void platform_exit(int status, void *cookie)
 {
     struct hvt_hc_halt halt = { .cookie = cookie, .exit_status = status };
 
-    if (hvt_ring_active())
-        hvt_ring_flush();
+    /* Frames still in the TX rings: the tender sends them before it exits
+     * (hvt_ring_drain() in tenders/hvt/hvt_ring.c). */
     hvt_hypercall(HVT_HYPERCALL_HALT, &halt);
     /* The tender never resumes a halted guest. */
     hvt_cpu_halt();

@@ -139,6 +139,7 @@ uint64_t hvt_ring_size(const struct hvt *h);
 int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
         const struct sock_fprog *bounds, struct tender_err *err);
 void hvt_ring_kick(const struct hvt *h);
+void hvt_ring_drain(struct hvt *h);
 uint64_t hvt_ring_rx_ready(const struct hvt *h);
 bool hvt_ring_guest_on(const struct hvt *h);
 uint64_t hvt_ring_poll_begin(struct hvt *h);

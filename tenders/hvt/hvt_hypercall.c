@@ -266,6 +266,8 @@ static int hvt_halt(struct hvt *h, uint64_t gpa, int *status,
         return -1;
     /* The process status is 8 bits; -1 (error) must not escape as such. */
     *status = a.exit_status & 0xff;
+    if (h->ring != NULL)
+        hvt_ring_drain(h);
     return 1;
 }
 

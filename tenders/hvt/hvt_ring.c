@@ -480,6 +480,26 @@ int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
     return 0;
 }
 
+/* HALT: the frames the guest queued reach the taps before the process
+ * exits.  The guest cannot wait for them itself with any certainty: on a
+ * busy host the I/O thread may not run for a long time, and a reply
+ * written just before solo5_exit() was then lost.  Bounded: a thread that
+ * does not finish within a second is not waited for. */
+void hvt_ring_drain(struct hvt *h)
+{
+    const struct hvt_ring *r = h->ring;
+    uint64_t start = __builtin_ia32_rdtsc();
+
+    hvt_ring_kick(h);
+    for (unsigned i = 0; i < r->n_net; i++) {
+        const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
+
+        while (hvt_ring_load(&n->tx_tail) != hvt_ring_load(&n->tx_head) &&
+                __builtin_ia32_rdtsc() - start < h->tsc_hz)
+            sched_yield();
+    }
+}
+
 /* The guest kicked with an ordinary exit (no KVM_IOEVENTFD). */
 void hvt_ring_kick(const struct hvt *h)
 {
