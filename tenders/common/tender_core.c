@@ -57,12 +57,16 @@ int tender_core_check_dir(const char *dir, const char *name, int *dirfd,
 
     *dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*dirfd < 0)
-        return tender_err_set(err, "--dumpcore: %s: %s", dir,
+        return tender_err_set(err, "dumpcore: cannot open dir: %s: %s", dir,
                 strerror(errno));
     fd = openat(*dirfd, name, TENDER_CORE_OPEN_FLAGS, 0600);
-    if (fd < 0)
-        return tender_err_set(err, "--dumpcore: cannot create %s/%s: %s",
-                dir, name, strerror(errno));
+    if (fd < 0) {
+        tender_err_set(err, "dumpcore: dir not writable: %s/%s: %s", dir, name,
+                strerror(errno));
+        close(*dirfd);      /* the caller owns *dirfd only on success */
+        *dirfd = -1;
+        return -1;
+    }
     close(fd);
     unlinkat(*dirfd, name, 0);
     return 0;
@@ -188,7 +192,8 @@ int tender_core_put(struct tender_core *c, uint64_t addr, const void *buf,
         size_t len, struct tender_err *err)
 {
     if (addr < c->base || addr - c->base > c->size ||
-            len > c->size - (addr - c->base) || len % CORE_PAGE != 0) {
+            len > c->size - (addr - c->base) || len % CORE_PAGE != 0 ||
+            addr % CORE_PAGE != 0) {
         errno = EINVAL;
         return core_fail(c, err);
     }

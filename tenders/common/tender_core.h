@@ -78,7 +78,7 @@ int tender_core_begin(struct tender_core *c, uint16_t machine, uint64_t base,
         struct tender_err *err);
 
 /* Writes `len` bytes (whole pages) of guest memory at guest address addr,
- * which must lie in the range. */
+ * which must be page-aligned and lie in the range (else EINVAL). */
 int tender_core_put(struct tender_core *c, uint64_t addr, const void *buf,
         size_t len, struct tender_err *err);
 

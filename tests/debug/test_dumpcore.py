@@ -120,7 +120,7 @@ def test_missing_directory(tender: str, tmp_path: Path) -> None:
     result = run([BINARIES[tender], f"--dumpcore={missing}", guest_path("test_hello", tender)])
     assert result.status == 1, result.describe()
     name = "solo5-hvt-debug" if tender == "hvt" else "solo5-spt"
-    assert result.stderr == f"{name}: --dumpcore: {missing}: No such file or directory\n"
+    assert result.stderr == f"{name}: dumpcore: cannot open dir: {missing}: No such file or directory\n"
     assert "Hello" not in result.stdout
 
 
@@ -130,7 +130,7 @@ def test_not_a_directory(tender: str, tmp_path: Path) -> None:
     f.write_text("")
     result = run([BINARIES[tender], f"--dumpcore={f}", guest_path("test_hello", tender)])
     assert result.status == 1, result.describe()
-    assert result.stderr.endswith(f"--dumpcore: {f}: Not a directory\n"), result.describe()
+    assert result.stderr.endswith(f"dumpcore: cannot open dir: {f}: Not a directory\n"), result.describe()
 
 
 def _read_only_run(argv: list[str], directory: Path) -> GuestRun:
@@ -168,7 +168,7 @@ def test_directory_not_writable(tender: str, tmp_path: Path) -> None:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.describe()
     assert re.fullmatch(
-        rf"solo5-(hvt-debug|spt): --dumpcore: cannot create {ro}/core\.solo5-{tender}\.\d+: "
+        rf"solo5-(hvt-debug|spt): dumpcore: dir not writable: {ro}/core\.solo5-{tender}\.\d+: "
         r"(Read-only file system|Permission denied)",
         lines[0],
     ), result.describe()
