@@ -84,10 +84,15 @@ void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
             *ready_set = set;
         return;
     }
-    now = solo5_clock_monotonic();
-    /* The host wants a relative timeout; a past deadline polls once. */
-    poll.timeout_nsecs = deadline > now ? deadline - now : 0;
-    hvt_hypercall(HVT_HYPERCALL_POLL, &poll);
+    /* POLL may end before the deadline with nothing ready (solo5-hvt-debug
+     * ends it when the debugger interrupts the guest): poll again, as
+     * solo5_yield() returns only at the deadline or with input. */
+    do {
+        now = solo5_clock_monotonic();
+        /* The host wants a relative timeout; a past deadline polls once. */
+        poll.timeout_nsecs = deadline > now ? deadline - now : 0;
+        hvt_hypercall(HVT_HYPERCALL_POLL, &poll);
+    } while (poll.ready_set == 0 && solo5_clock_monotonic() < deadline);
     if (ready_set != NULL)
         *ready_set = poll.ready_set;
 }

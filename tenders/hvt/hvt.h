@@ -45,7 +45,8 @@ struct hvt_hooks {
     int (*seccomp_rules)(void *scmp_ctx, struct tender_err *err);
     /* Under the filter, before the first KVM_RUN. */
     int (*start)(struct tender *t, struct tender_err *err);
-    /* Every exit first: 1 handled (resume), 0 not ours, -1 fatal. */
+    /* Every exit first (a KVM_RUN ended by a signal as KVM_EXIT_INTR):
+     * 1 handled (resume), 0 not ours, -1 fatal. */
     int (*vmexit)(struct tender *t, struct tender_err *err);
     /* The guest is done: status, or -1 with err set; returns the same. */
     int (*done)(struct tender *t, int status, struct tender_err *err);

@@ -39,6 +39,7 @@
 #define HVT_GDB_SW_MAX 64           /* software breakpoints */
 #define HVT_GDB_HW_MAX 4            /* DR0-DR3 */
 #define HVT_GDB_PACKET_MAX 4096     /* our PacketSize */
+#define HVT_GDB_BREAK 0x03          /* gdb's interrupt (Ctrl-C), unframed */
 
 /* Z/z types (GDB remote protocol). */
 enum hvt_gdb_bp_type {
@@ -106,6 +107,9 @@ int hvt_gdb_done(struct tender *t, int status, struct tender_err *err);
 
 /* hvt_gdb_rsp.c: the connection (d->conn_fd).  -1: the debugger is gone. */
 int hvt_gdb_getc(struct hvt_debug *d);
+/* While the guest runs: 1 if the debugger sent its interrupt byte (taken
+ * from the input), 0 if not (yet), -1 if it is gone. */
+int hvt_gdb_poll_break(struct hvt_debug *d);
 int hvt_gdb_write(struct hvt_debug *d, const char *buf, size_t len);
 /* Sends one packet (NUL-terminated data) and waits for its ack. */
 int hvt_gdb_send(struct hvt_debug *d, const char *data);

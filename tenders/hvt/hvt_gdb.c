@@ -8,6 +8,8 @@
  * stops there.  Packets: ? g G p P m M c s C S Z0-4 z0-4 k vKill D,
  * qSupported, qXfer:features:read (the register layout, hvt_gdb_<arch>.c),
  * qAttached; anything else gets the empty reply.  Ack mode throughout.
+ * While the guest runs, the interrupt byte (gdb's Ctrl-C) stops it with
+ * SIGINT ("Interrupting" below says how).
  *
  * Differences from upstream, on purpose:
  *  - every register of the core set is transferred, r12-r15 included, and
@@ -26,7 +28,9 @@
  *    watchpoints rely on DR0-3 alone;
  *  - an int3 at CPL0 is an emulation failure on kvm-pvm: one at a planted
  *    breakpoint is reported as the breakpoint;
- *  - a fatal exit stops in the debugger (SIGSEGV) before the tender exits.
+ *  - a fatal exit stops in the debugger (SIGSEGV) before the tender exits;
+ *  - Ctrl-C works, also while the guest spins without exits or waits in
+ *    POLL (upstream never looked at the connection while the guest ran).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,9 +39,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,8 +79,9 @@ static int gdb_cmdarg(struct tender *t, const char *arg,
         port = strtoul(v, &end, 10);
         if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 ||
                 port > 65535) {
-            tender_err_set(err, "%s: invalid port `%s' (0 to 65535; 0 "
-                    "picks a free one)", "--gdb-port", v);
+            /* Upstream's words first, for scripts that look for them. */
+            tender_err_set(err, "Malformed argument to --gdb-port: `%s' "
+                    "(0 to 65535; 0 picks a free one)", v);
             return TENDER_ARG_ERROR;
         }
         d->gdb = true;
@@ -160,6 +168,74 @@ static int gdb_setup(struct tender *t, struct tender_err *err)
     return 0;
 }
 
+/*
+ * Interrupting.  gdb sends one unframed byte, 0x03, while the guest runs,
+ * and expects a stop.  There is no watcher thread (nothing to synchronise
+ * with, and no second thread to sandbox): the vCPU thread itself is told.
+ *
+ *  - The connection is O_ASYNC, owned by the vCPU thread: the kernel sends
+ *    it SIGIO whenever the debugger's bytes arrive.  KVM_RUN is never
+ *    restarted after a handled signal: it returns EINTR, and the run loop
+ *    hands that to hvt_gdb_vmexit() as KVM_EXIT_INTR, which reads what
+ *    arrived without blocking (hvt_gdb_poll_break()) and stops on 0x03.
+ *  - A signal landing just before KVM_RUN would be lost to it; so the
+ *    handler sets the run area's immediate_exit, which makes the next
+ *    KVM_RUN return EINTR at once (the KVM API's race-free kick).  The exit
+ *    clears it before looking at the connection, so a byte arriving after
+ *    the look sets it again: no byte is missed.
+ *  - A guest waiting in POLL: the connection is in POLL's epoll set
+ *    (edge-triggered: one wake-up per arrival, also at EOF, never a busy
+ *    loop), so the POLL returns early with nothing ready and the guest
+ *    stops right after it (our bindings then poll again until the
+ *    deadline: solo5_yield() keeps its contract).
+ *  - SA_RESTART: every other blocking call of the tender (console writes,
+ *    the debugger's reads) simply goes on; epoll_pwait is never restarted
+ *    and POLL retries it.
+ *
+ * Bytes arriving while the guest is stopped (so also 0x03 racing with a
+ * breakpoint or the exit) are read by the packet code, which skips
+ * anything outside a packet or an ack: the stop already answers them.
+ *
+ * The handler has no argument to find the run area through: hence this
+ * one static, set once before the handler is installed.
+ */
+static struct kvm_run *gdb_kick_run;
+
+static void gdb_kick(int sig)
+{
+    (void)sig;
+    *(volatile __u8 *)&gdb_kick_run->immediate_exit = 1;
+}
+
+static int gdb_interrupt_setup(struct hvt *h, struct hvt_debug *d,
+        struct tender_err *err)
+{
+    struct sigaction sa = { .sa_handler = gdb_kick, .sa_flags = SA_RESTART };
+    struct f_owner_ex owner = { .type = F_OWNER_TID, .pid = gettid() };
+    /* Like POLL's timer, an event with an index that is no device. */
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLET, .data.u64 = UINT64_MAX,
+    };
+    int flags;
+
+    if (ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+        return tender_err_set(err, "%s: KVM does not support "
+                "KVM_CAP_IMMEDIATE_EXIT (needed to interrupt the guest)",
+                OPT_GDB);
+    gdb_kick_run = h->run;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGIO, &sa, NULL) != 0 ||
+            fcntl(d->conn_fd, F_SETOWN_EX, &owner) != 0 ||
+            (flags = fcntl(d->conn_fd, F_GETFL)) < 0 ||
+            fcntl(d->conn_fd, F_SETFL, flags | O_ASYNC) != 0)
+        return tender_err_set(err, "%s: cannot watch the connection for "
+                "interrupts: %s", OPT_GDB, strerror(errno));
+    if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, d->conn_fd, &ev) != 0)
+        return tender_err_set(err, "%s: epoll_ctl: %s", OPT_GDB,
+                strerror(errno));
+    return 0;
+}
+
 int hvt_gdb_before_seccomp(struct tender *t, struct tender_err *err)
 {
     struct hvt_debug *d = hvt_debug_of(t);
@@ -183,7 +259,7 @@ int hvt_gdb_before_seccomp(struct tender *t, struct tender_err *err)
     if (hvt_debug_pin_fd(&d->conn_fd, HVT_DEBUG_FD_GDB, "gdb", err) != 0 ||
             hvt_debug_pin_fd(&d->mem_fd, HVT_DEBUG_FD_MEM, "gdb", err) != 0)
         return -1;
-    return 0;
+    return gdb_interrupt_setup(hvt_of(t), d, err);
 }
 
 int hvt_gdb_seccomp_rules(void *ctx, struct tender_err *err)
@@ -202,6 +278,13 @@ int hvt_gdb_seccomp_rules(void *ctx, struct tender_err *err)
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
                 SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_MEM));
+    /* Interrupting: the look at the connection, and SIGIO's handler. */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvfrom), 2,
+                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_GDB),
+                SCMP_A3(SCMP_CMP_EQ, MSG_DONTWAIT));
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigreturn), 0);
     for (size_t i = 0; rc == 0 && i < sizeof(reqs) / sizeof(reqs[0]); i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
                 SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_VCPU),
@@ -310,6 +393,9 @@ static int gdb_resume(struct hvt *h, struct hvt_debug *d, const char *pkt,
         return -1;
     d->step = pkt[0] == 's' || pkt[0] == 'S';
     d->watch_stepping = false;
+    /* Look at the input once before the guest runs: an interrupt byte may
+     * already be buffered behind this packet. */
+    *(volatile __u8 *)&h->run->immediate_exit = 1;
     for (unsigned i = 0; i < HVT_GDB_HW_MAX; i++) {
         if (d->hw[i].used && d->hw[i].type == HVT_GDB_WATCH_WRITE) {
             hvt_gdb_snapshot_watch(h, &d->hw[i]);
@@ -452,6 +538,28 @@ static const char *gdb_watch_kind(enum hvt_gdb_bp_type type)
         type == HVT_GDB_WATCH_ACCESS ? "awatch" : "watch";
 }
 
+/* KVM_RUN returned EINTR: a signal, SIGIO if the debugger sent bytes. */
+static int gdb_interrupted(struct tender *t, struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct hvt_debug *d = h->debug;
+    int rc;
+
+    /* Cleared before the look: a byte arriving after it sets it again. */
+    *(volatile __u8 *)&h->run->immediate_exit = 0;
+    if (d->conn_fd < 0)
+        return 1;
+    rc = hvt_gdb_poll_break(d);
+    if (rc < 0) {
+        gdb_lost(t, d);
+        return 1;
+    }
+    if (rc == 0)
+        return 1;
+    /* SIGINT, with the registers where the guest was. */
+    return gdb_stop(t, "T02", err) == 0 ? 1 : -1;
+}
+
 int hvt_gdb_vmexit(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
@@ -462,6 +570,9 @@ int hvt_gdb_vmexit(struct tender *t, struct tender_err *err)
     bool step, int3;
     int rc = 0;
 
+    /* Also once detached: immediate_exit must not stay set. */
+    if (h->run->exit_reason == KVM_EXIT_INTR)
+        return gdb_interrupted(t, err);
     if (d->conn_fd < 0)
         return 0;
     if (h->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "hvt_debug.h"
@@ -39,6 +40,37 @@ int hvt_gdb_write(struct hvt_debug *d, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+/*
+ * While the guest runs, gdb (all-stop mode) sends nothing but the
+ * interrupt byte, outside any packet.  Everything before it is dropped: a
+ * stray ack, or anything else, cannot be answered while the guest runs.
+ * Bytes after it stay for the stop that follows.  Never blocks
+ * (MSG_DONTWAIT: the connection stays blocking for the packet code).
+ */
+int hvt_gdb_poll_break(struct hvt_debug *d)
+{
+    for (;;) {
+        ssize_t n;
+
+        while (d->in_pos < d->in_len) {
+            if (d->in[d->in_pos++] == HVT_GDB_BREAK)
+                return 1;
+        }
+        n = recvfrom(d->conn_fd, d->in, sizeof(d->in), MSG_DONTWAIT, NULL,
+                NULL);
+        if (n > 0) {
+            d->in_len = (size_t)n;
+            d->in_pos = 0;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        return -1;
+    }
 }
 
 static const char hexdigits[] = "0123456789abcdef";

@@ -130,8 +130,15 @@ static int hvt_loop(struct tender *t, struct tender_err *err)
         return -1;
     for (;;) {
         if (ioctl(h->vcpu_fd, KVM_RUN, 0) != 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
+                /* A signal (solo5-hvt-debug: the debugger's interrupt).
+                 * KVM need not set the reason for an immediate_exit. */
+                run->exit_reason = KVM_EXIT_INTR;
+                if (hooks != NULL && hooks->vmexit != NULL &&
+                        hooks->vmexit(t, err) < 0)
+                    return -1;
                 continue;
+            }
             if (errno == EFAULT)
                 return tender_err_set(err, "KVM: host/guest translation "
                         "fault: rip=0x%llx", (unsigned long long)hvt_rip(h));

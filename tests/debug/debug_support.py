@@ -16,6 +16,7 @@ import os
 import re
 import select
 import shutil
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -88,6 +89,8 @@ class GdbTender:
         self.status: int | None = None
         self.stdout = ""
         self.stderr = ""
+        self._stdout_head = b""
+        self._stderr_head = b""
 
     @property
     def target(self) -> str:
@@ -125,6 +128,31 @@ class GdbTender:
         self.addr, self.port = m.group(1), int(m.group(2))
         return self
 
+    def expect(self, text: str, stream: str = "stdout", timeout: float = TIMEOUT) -> None:
+        """Reads the tender's stdout (or stderr) until `text` has appeared.
+
+        What is read is kept: wait() still returns the whole output.
+        """
+        assert self.proc is not None
+        pipe = self.proc.stdout if stream == "stdout" else self.proc.stderr
+        assert pipe is not None
+        fd = pipe.fileno()
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._stdout_head if stream == "stdout" else self._stderr_head
+            if text.encode() in seen:
+                return
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk:
+                self._kill()
+                raise AssertionError(f"no {text!r} on the tender's {stream}: {seen!r}")
+            if stream == "stdout":
+                self._stdout_head += chunk
+            else:
+                self._stderr_head += chunk
+
     def wait(self, timeout: float = TIMEOUT) -> int:
         """Waits for the tender; returns its status as a shell shows it."""
         assert self.proc is not None
@@ -136,7 +164,7 @@ class GdbTender:
                 raise AssertionError("the tender did not exit") from None
             code = self.proc.returncode
             self.status = 128 - code if code < 0 else code
-            self.stdout = out.decode(errors="replace")
+            self.stdout = (self._stdout_head + out).decode(errors="replace")
             self.stderr = (self._stderr_head + err).decode(errors="replace")
         return self.status
 
@@ -156,3 +184,48 @@ class GdbTender:
             self._kill()
             return
         self.wait()
+
+
+class Rsp:
+    """A GDB remote protocol client on a socket (ack mode), for raw tests."""
+
+    REPLY = re.compile(rb"\$([^#]*)#[0-9a-f]{2}")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    @staticmethod
+    def packet(data: str) -> bytes:
+        return b"$%s#%02x" % (data.encode(), sum(data.encode()) & 0xFF)
+
+    def send(self, data: str) -> None:
+        """Sends a packet and waits for its ack."""
+        self.sock.sendall(self.packet(data))
+        while not self.buf:
+            self._fill()
+        assert self.buf[:1] == b"+", self.buf
+        self.buf = self.buf[1:]
+
+    def reply(self, timeout: float = TIMEOUT) -> str:
+        """Waits for one packet from the server, acks it, returns its payload."""
+        deadline = time.monotonic() + timeout
+        while (m := self.REPLY.search(self.buf)) is None:
+            self._fill(deadline - time.monotonic())
+        assert self.buf[: m.start()].strip(b"+") == b"", self.buf
+        self.buf = self.buf[m.end() :]
+        self.sock.sendall(b"+")
+        return m.group(1).decode()
+
+    def exchange(self, data: str) -> str:
+        self.send(data)
+        return self.reply()
+
+    def _fill(self, timeout: float = TIMEOUT) -> None:
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            chunk = self.sock.recv(65536)
+        except TimeoutError:
+            raise AssertionError(f"no reply from the server; got {self.buf!r}") from None
+        assert chunk, f"the server closed the connection; got {self.buf!r}"
+        self.buf += chunk

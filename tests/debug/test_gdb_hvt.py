@@ -215,9 +215,9 @@ def test_without_gdb_it_runs_like_solo5_hvt() -> None:
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("--gdb-port=abc", "--gdb-port: invalid port `abc'"),
-        ("--gdb-port=65536", "--gdb-port: invalid port `65536'"),
-        ("--gdb-port=", "--gdb-port: invalid port `'"),
+        ("--gdb-port=abc", "Malformed argument to --gdb-port: `abc'"),
+        ("--gdb-port=65536", "Malformed argument to --gdb-port: `65536'"),
+        ("--gdb-port=", "Malformed argument to --gdb-port: `'"),
         ("--gdb-addr=localhost", "--gdb-addr: invalid address `localhost'"),
     ],
 )
