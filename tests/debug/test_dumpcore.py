@@ -120,7 +120,10 @@ def test_missing_directory(tender: str, tmp_path: Path) -> None:
     result = run([BINARIES[tender], f"--dumpcore={missing}", guest_path("test_hello", tender)])
     assert result.status == 1, result.describe()
     name = "solo5-hvt-debug" if tender == "hvt" else "solo5-spt"
-    assert result.stderr == f"{name}: dumpcore: cannot open dir: {missing}: No such file or directory\n"
+    assert (
+        result.stderr
+        == f"{name}: dumpcore: cannot open dir: {missing}: No such file or directory\n"
+    )
     assert "Hello" not in result.stdout
 
 
@@ -130,7 +133,9 @@ def test_not_a_directory(tender: str, tmp_path: Path) -> None:
     f.write_text("")
     result = run([BINARIES[tender], f"--dumpcore={f}", guest_path("test_hello", tender)])
     assert result.status == 1, result.describe()
-    assert result.stderr.endswith(f"dumpcore: cannot open dir: {f}: Not a directory\n"), result.describe()
+    assert result.stderr.endswith(f"dumpcore: cannot open dir: {f}: Not a directory\n"), (
+        result.describe()
+    )
 
 
 def _read_only_run(argv: list[str], directory: Path) -> GuestRun:

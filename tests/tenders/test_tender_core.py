@@ -270,7 +270,9 @@ def test_dir_missing(core_check: Path, tmp_path: Path) -> None:
     missing = tmp_path / "nope"
     r = run(core_check, *Dump(size=PAGE).args(missing))
     assert r.returncode == 1
-    assert r.stdout.splitlines() == [f"dumpcore: cannot open dir: {missing}: No such file or directory"]
+    assert r.stdout.splitlines() == [
+        f"dumpcore: cannot open dir: {missing}: No such file or directory"
+    ]
     assert not missing.exists()
 
 
