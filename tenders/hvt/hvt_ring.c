@@ -46,6 +46,9 @@
 
 /* How long the I/O thread keeps polling after its last piece of work. */
 #define HVT_RING_SPIN_US 200
+/* ... of which, after a block request, the first part without giving up
+ * the CPU (hvt_ring_thread()). */
+#define HVT_RING_BUSY_US 20
 #define HVT_RING_AREA_ALIGN 4096ULL
 /* epoll data of the kick eventfd in the thread's set (taps: net index). */
 #define HVT_RING_EV_KICK UINT64_MAX
@@ -72,7 +75,7 @@ struct hvt_ring {
     struct hvt_ring_dev net[MFT_MAX_ENTRIES];
     uint32_t block_done;        /* last completed request seq */
     bool on;                    /* the guest set guest_on: taps are ours */
-    uint64_t spin_cycles;
+    uint64_t spin_cycles, busy_cycles;
     pthread_t thread;
     int started;                /* 1 filter installed, -1 failed */
     struct tender_err start_err;
@@ -195,6 +198,7 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
         r->n_net++;
     }
     r->spin_cycles = h->tsc_hz / 1000000 * HVT_RING_SPIN_US;
+    r->busy_cycles = h->tsc_hz / 1000000 * HVT_RING_BUSY_US;
     r->started = 0;
 
     h->ring_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -421,9 +425,11 @@ static void *hvt_ring_thread(void *arg)
         return NULL;
     }
     __atomic_store_n(&r->started, 1, __ATOMIC_RELEASE);
+    bool block_last = false;    /* the last work was a block request */
+
     idle_since = __builtin_ia32_rdtsc();
     for (;;) {
-        bool work = hvt_ring_block(r), rx = false;
+        bool block = hvt_ring_block(r), work = block, rx = false;
 
         if (!r->on && hvt_ring_load(&r->area->guest_on) != 0) {
             hvt_ring_turn_on(r, h);
@@ -442,12 +448,23 @@ static void *hvt_ring_thread(void *arg)
                 (void)!write(h->ring_rx_fd, &one, sizeof(one));
         }
         if (work || rx) {
+            block_last = block;
             idle_since = __builtin_ia32_rdtsc();
+            continue;
+        }
+        /* After a block request the guest, which waits for each one,
+         * sends the next within microseconds and nobody else is waited
+         * for: a pause loop answers it sooner than sched_yield() (~1 us,
+         * as much as a small read), and doubles small-block throughput. */
+        if (block_last &&
+                __builtin_ia32_rdtsc() - idle_since < r->busy_cycles) {
+            __builtin_ia32_pause();
             continue;
         }
         if (__builtin_ia32_rdtsc() - idle_since < r->spin_cycles) {
             /* Not a pause: on a machine with few CPUs the peer (ping, a
-             * host process) must get this one while we wait for it. */
+             * host process) must get this one while we wait for it
+             * (a pause loop here cost a third of the flood-ping rate). */
             sched_yield();
             continue;
         }
