@@ -198,3 +198,17 @@ def test_build_and_run_with_installed_toolchain(
         assert "Solo5: solo5_exit(7) called" in proc.stdout, account
         # The installed tender is the one that ran.
         assert shutil.which("solo5-spt", path=env["PATH"]) == str(root / "bin/solo5-spt")
+
+
+def test_stale_pyelftools_files_are_removed_from_the_stage(tmp_path: Path) -> None:
+    """A build under another Python (Debian's /usr/bin/scons with Debian's
+    pyelftools) stages another pyelftools; the files this one lacks must not
+    survive into the stage, and so into an installed prefix."""
+    stale_dir = STAGE / "lib" / "solo5" / "python" / "elftools" / "solo5_stale_test"
+    stale_dir.mkdir()
+    (stale_dir / "stale.py").write_text("raise ImportError('stale')\n")
+    scons_install(f"PREFIX={tmp_path / 'solo5'}")
+    assert not stale_dir.exists()
+    installed = tmp_path / "solo5" / "lib" / "solo5" / "python" / "elftools"
+    assert (installed / "__init__.py").is_file()
+    assert not (installed / "solo5_stale_test").exists()
