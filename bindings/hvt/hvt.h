@@ -13,6 +13,10 @@
 /* Issues hypercall `nr` with `arg`, a struct on the stack (below 4 GiB). */
 void hvt_hypercall(enum hvt_hypercall nr, void *arg);
 
+/* hvt_features.c: the HVT_FEATURE_* bits of bi->host_features that the
+ * bindings will use (a test build links a variant that uses none). */
+uint32_t hvt_features(const struct hvt_boot_info *bi);
+
 /* hvt_cpu_<arch>.c: the guest's own descriptor tables and traps.  With
  * may_use_user_mode (the tender offers HVT_FEATURE_USER_MODE) it returns
  * running at CPL3. */

@@ -51,7 +51,7 @@ static void ring_kick_if_wanted(void)
 
 bool hvt_ring_init(const struct hvt_boot_info *bi)
 {
-    if (!(bi->host_features & HVT_FEATURE_IO_RINGS) || bi->net_ring == NULL)
+    if (!(hvt_features(bi) & HVT_FEATURE_IO_RINGS) || bi->net_ring == NULL)
         return false;
     hvt_ring = bi->net_ring;
     ring_store(&hvt_ring->guest_on, 1);

@@ -19,7 +19,7 @@ void _start(struct hvt_boot_info *bi)
     bindings_ssp_init();
     /* Any accidental TLS use now faults in the unmapped zero page. */
     hvt_cpu_set_tls_base(0);
-    hvt_cpu_init(bi->host_features & HVT_FEATURE_USER_MODE);
+    hvt_cpu_init(hvt_features(bi) & HVT_FEATURE_USER_MODE);
     hvt_main(bi);
 }
 

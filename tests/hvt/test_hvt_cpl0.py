@@ -7,7 +7,8 @@ built without the bit (no U in the page tables, host_features 0; source
 tests/hvt/hvt_cpl0_tender.c): the same tender code otherwise, so these runs
 test the bindings' CPL0 path, not a second tender.  (solo5-hvt has no option
 for this on purpose.)  On kvm-pvm CPL0 is emulated and slow: the cases here
-are small.
+are small.  The other direction, guests that ignore the bits on the real
+solo5-hvt (as upstream's do), is test_hvt_legacy.py.
 """
 
 from __future__ import annotations

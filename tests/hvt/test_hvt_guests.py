@@ -6,7 +6,8 @@ expectations: traps abort with their trap lines, writes to read-only
 segments are tender errors, executing data is a #PF (NX), and the
 application runs at CPL3 (solo5-hvt offers HVT_FEATURE_USER_MODE), so page
 faults carry the U bit and the FPU works even on kvm-pvm (docs/kvm-pvm.md).
-The same guests at CPL0 (as on an upstream tender): test_hvt_cpl0.py.
+The same guests at CPL0 (as on an upstream tender): test_hvt_cpl0.py;
+guests that ignore the feature bits (as upstream's do): test_hvt_legacy.py.
 """
 
 from __future__ import annotations
