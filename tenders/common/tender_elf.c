@@ -218,6 +218,22 @@ struct elf_range {
     uint64_t end;
 };
 
+/* The pages a segment's bytes occupy: what gets protected, and what two
+ * segments may share only with the same protection.  (The p_align-wide
+ * range checked above can reach back over an earlier segment; protecting
+ * it would change that segment's protection.)  The segment fits in guest
+ * memory (checked), so the rounding cannot overflow. */
+static struct elf_range elf_pages(const Elf64_Phdr *ph)
+{
+    struct elf_range r = {
+        .start = ph->p_vaddr & ~(uint64_t)(TENDER_PAGE_SIZE - 1),
+        .end = (ph->p_vaddr + ph->p_memsz + TENDER_PAGE_SIZE - 1) &
+            ~(uint64_t)(TENDER_PAGE_SIZE - 1),
+    };
+
+    return r;
+}
+
 static int elf_check_segment(const struct tender_elf *elf, unsigned i,
         const struct tender_mem *mem, struct elf_range *r,
         struct tender_err *err)
@@ -295,6 +311,7 @@ static int elf_check_all(const struct tender_elf *elf,
             return tender_err_set(err, "phdr[%u] segment at %#llx overlaps "
                     "or precedes the previous one", i,
                     (unsigned long long)ph->p_vaddr);
+        r = elf_pages(ph);
         if (prev != NULL && r.start < prev_r.end &&
                 ph->p_flags != prev->p_flags)
             return tender_err_set(err, "phdr[%u] segment shares a page with "
@@ -316,10 +333,11 @@ int tender_elf_load(int fd, const struct tender_elf *elf,
     if (elf_check_all(elf, mem, kernel_end, err) != 0)
         return -1;
 
+    /* Every segment is in place before any is protected: two segments
+     * may share a page (with the same protection), and the second must not
+     * find it read-only already. */
     for (unsigned i = 0; i < elf->ehdr.e_phnum; i++) {
         const Elf64_Phdr *ph = &elf->phdr[i];
-        uint64_t align = ph->p_align ? ph->p_align : 1;
-        uint64_t start, end;
         uint8_t *dst;
 
         if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
@@ -329,10 +347,16 @@ int tender_elf_load(int fd, const struct tender_elf *elf,
                     ph->p_offset, "segment data", err) != 0)
             return -1;
         memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
-        start = ph->p_vaddr & ~(align - 1);
-        end = (ph->p_vaddr + ph->p_memsz + align - 1) & ~(align - 1);
-        if (protect(ctx, start, end - start, ph->p_flags & (PF_R | PF_W | PF_X),
-                    err) != 0)
+    }
+    for (unsigned i = 0; i < elf->ehdr.e_phnum; i++) {
+        const Elf64_Phdr *ph = &elf->phdr[i];
+        struct elf_range r;
+
+        if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+            continue;
+        r = elf_pages(ph);
+        if (protect(ctx, r.start, r.end - r.start,
+                    ph->p_flags & (PF_R | PF_W | PF_X), err) != 0)
             return -1;
     }
     *entry = elf->ehdr.e_entry;

@@ -224,3 +224,43 @@ def test_corrupted_files_never_crash_the_loader(
         assert len(lines) == 1 and lines[0].startswith(f"{path}: "), lines
     else:
         assert lines[-1] == "OK"
+
+
+def _shared_text_page(second: bytes) -> list[Segment]:
+    """text R+X in the first half of its page, a second R+X segment in the
+    other half (`second`: its bytes; empty: zero-filled only)."""
+    segs = elfgen.guest_segments(CODE["exit7"])
+    segs[0] = Segment(PT_LOAD, PF_R | PF_X, TEXT_BASE, CODE["exit7"], memsz=PAGE // 2)
+    segs.insert(1, Segment(PT_LOAD, PF_R | PF_X, TEXT_BASE + PAGE // 2, second, memsz=PAGE // 2))
+    return segs
+
+
+@pytest.mark.parametrize("second", [b"", b"\x90" * 16], ids=["zero-filled", "with-bytes"])
+def test_segments_sharing_a_read_only_page_run(
+    spt: Path, write_elf: WriteElf, second: bytes
+) -> None:
+    """Every segment is in place before any is protected: the second one
+    must not find the shared page read-only already (solo5-spt and solo5-hvt
+    died with SIGSEGV on the zero-filled case, and refused the other with
+    `Bad address`)."""
+    path = write_elf("shared.spt", Elf(_shared_text_page(second)).build())
+    r = subprocess.run([str(spt), str(path)], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 7, (r.returncode, r.stderr)
+
+
+def test_protection_covers_the_segment_pages_not_its_alignment(
+    harness: Path, write_elf: WriteElf
+) -> None:
+    """A p_align wider than a page must not stretch the protected range back
+    over earlier segments (it took X away from the text before)."""
+    segs = elfgen.guest_segments(CODE["exit7"])
+    segs[2] = Segment(
+        PT_LOAD, PF_R | PF_W, TEXT_BASE + 2 * PAGE, b"", memsz=2 * PAGE, align=4 * PAGE
+    )
+    r = run(harness, write_elf("wide.spt", Elf(segs).build()))
+    assert r.returncode == 0, r.stdout
+    assert r.stdout.splitlines()[:3] == [
+        f"protect {TEXT_BASE:#x} {PAGE:#x} R-X",
+        f"protect {TEXT_BASE + PAGE:#x} {PAGE:#x} RW-",
+        f"protect {TEXT_BASE + 2 * PAGE:#x} {2 * PAGE:#x} RW-",
+    ]
