@@ -27,7 +27,10 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
     const struct mft_entry *e;
 
     e = bindings_mft_by_index(bindings_mft(), handle, MFT_DEV_NET_BASIC);
-    if (e == NULL || buf == NULL)
+    /* Larger than the device's frames: refused here, the same on every
+     * target (hvt's I/O rings would otherwise end the guest for it). */
+    if (e == NULL || buf == NULL ||
+            size > (size_t)e->u.net_basic.mtu + SOLO5_NET_HLEN)
         return SOLO5_R_EINVAL;
     return platform_net_write(e, buf, size);
 }

@@ -189,6 +189,7 @@ def test_net_mtu(tender_name: str) -> None:
         result = run(ns.command(argv))
     check_success(result)
     assert "MTU is 9000\n" in result.stdout, result.describe()
+    assert "frame size limit: mtu + 14\n" in result.stdout, result.describe()
 
 
 # Opens a tap in the namespace, then execs argv with "@FD" replaced by its fd:

@@ -181,6 +181,7 @@ def test_net_mtu() -> None:
         result = virtio_run(["-q", "-n", "tap102", guest("test_net_mtu")], wrap=ns.command([]))
     assert result.status == 0, result.describe()
     assert "MTU is 9000\n" in result.stdout, result.describe()
+    assert "frame size limit: mtu + 14\n" in result.stdout, result.describe()
 
 
 def test_net_declared_but_not_attached() -> None:
