@@ -120,13 +120,17 @@ def validate_mft(desc: bytes) -> None:
     if entries < 1:
         raise NoteError("manifest has no entries, the reserved first entry is missing")
     for index, entry in enumerate(_raw_entries(desc, entries)):
-        name, type_code, _u, _b, attached = entry
+        name, type_code, u, b, attached = entry
         if index == 0 and (type_code != abi.MFT_RESERVED_FIRST or name[0] != 0):
             raise NoteError("manifest entry 0 is not the reserved first entry")
         if name[abi.MFT_NAME_MAX] != 0:
             raise NoteError(f"manifest entry {index}: name is not NUL-terminated")
         if attached:
             raise NoteError(f"manifest entry {index}: marked as attached")
+        if any(u) or any(b):
+            raise NoteError(
+                f"manifest entry {index}: private fields are set (they are zero on disk)"
+            )
 
 
 def _raw_entries(desc: bytes, entries: int) -> list[tuple[bytes, int, bytes, bytes, bool]]:

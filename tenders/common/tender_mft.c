@@ -20,6 +20,17 @@ const char *tender_mft_type_name(enum mft_type type)
     return "UNKNOWN";
 }
 
+static bool mft_all_zero(const void *p, size_t size)
+{
+    const unsigned char *c = p;
+
+    for (size_t i = 0; i < size; i++) {
+        if (c[i] != 0)
+            return false;
+    }
+    return true;
+}
+
 static int mft_check_entry(const struct mft *mft, unsigned i,
         struct tender_err *err)
 {
@@ -32,6 +43,13 @@ static int mft_check_entry(const struct mft *mft, unsigned i,
         return tender_err_set(err, "entry %u: name is not NUL-terminated", i);
     if (attached != 0)
         return tender_err_set(err, "entry %u: attached is set on disk", i);
+    /* The tender fills u and b in; a value on disk would slip past the
+     * command-line checks (a block size that is no power of two, a
+     * multicast MAC). */
+    if (!mft_all_zero(&e->u, sizeof(e->u)) || !mft_all_zero(&e->b,
+                sizeof(e->b)))
+        return tender_err_set(err, "entry %u: private fields are set on "
+                "disk", i);
     if (i == 0)
         return 0;
     if (e->type != MFT_DEV_BLOCK_BASIC && e->type != MFT_DEV_NET_BASIC)

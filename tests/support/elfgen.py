@@ -67,16 +67,17 @@ class MftEntry:
     name: bytes
     type: int
     attached: int = 0
+    private: bytes = bytes(24)  # the u and b unions (zero on disk)
 
 
 def mft_bytes(
     entries: list[MftEntry], version: int = abi.MFT_VERSION, count: int | None = None
 ) -> bytes:
-    """struct mft: version, entries, then 104-byte entries (private fields zero)."""
+    """struct mft: version, entries, then 104-byte entries."""
     out = struct.pack("<II", version, len(entries) if count is None else count)
     for e in entries:
         rec = e.name.ljust(abi.MFT_NAME_SIZE, b"\0")[: abi.MFT_NAME_SIZE]
-        rec += struct.pack("<I", e.type) + b"\0" * 16 + b"\0" * 8
+        rec += struct.pack("<I", e.type) + e.private
         rec += bytes([e.attached]) + b"\0" * 7
         assert len(rec) == abi.MFT_ENTRY_SIZE
         out += rec
@@ -461,6 +462,11 @@ def _cases() -> dict[str, Case]:
         ),
         "mft_attached_set": Case(
             _mft_case(entries=[reserved(), MftEntry(b"net0", net, attached=1)]),
+            "Solo5 manifest is invalid",
+            query_manifest=True,
+        ),
+        "mft_private_set": Case(
+            _mft_case(entries=[reserved(), MftEntry(b"net0", net, private=b"\x07" + bytes(23))]),
             "Solo5 manifest is invalid",
             query_manifest=True,
         ),

@@ -61,17 +61,33 @@ def reserved() -> notes.MftEntry:
         (b"\1\0\0", "manifest is 3 bytes, smaller than its header"),
         (notes.encode_mft_entries([reserved()], version=2), "manifest version 2, expected 1"),
         (struct.pack("<II", 1, 65), "manifest has 65 entries, maximum 64"),
-        (notes.encode_mft_entries([reserved()])[:-1],
-         "manifest is 111 bytes, expected 112 for 1 entries"),
+        (
+            notes.encode_mft_entries([reserved()])[:-1],
+            "manifest is 111 bytes, expected 112 for 1 entries",
+        ),
         (notes.encode_mft_entries([]), "manifest has no entries"),
-        (notes.encode_mft_entries([notes.MftEntry("", abi.MFT_DEV_NET_BASIC)]),
-         "manifest entry 0 is not the reserved first entry"),
-        (notes.encode_mft_entries([notes.MftEntry("x", abi.MFT_RESERVED_FIRST)]),
-         "manifest entry 0 is not the reserved first entry"),
-        (notes.encode_mft_entries([reserved(), notes.MftEntry("a" * 68, 1)]),
-         "manifest entry 1: name is not NUL-terminated"),
-        (notes.encode_mft_entries([reserved(), notes.MftEntry("a", 1, attached=True)]),
-         "manifest entry 1: marked as attached"),
+        (
+            notes.encode_mft_entries([notes.MftEntry("", abi.MFT_DEV_NET_BASIC)]),
+            "manifest entry 0 is not the reserved first entry",
+        ),
+        (
+            notes.encode_mft_entries([notes.MftEntry("x", abi.MFT_RESERVED_FIRST)]),
+            "manifest entry 0 is not the reserved first entry",
+        ),
+        (
+            notes.encode_mft_entries([reserved(), notes.MftEntry("a" * 68, 1)]),
+            "manifest entry 1: name is not NUL-terminated",
+        ),
+        (
+            notes.encode_mft_entries([reserved(), notes.MftEntry("a", 1, attached=True)]),
+            "manifest entry 1: marked as attached",
+        ),
+        (
+            notes.encode_mft_entries(
+                [reserved(), notes.MftEntry("a", 1, private=bytes(23) + b"\1")]
+            ),
+            "manifest entry 1: private fields are set",
+        ),
     ],
 )
 def test_validate_rejects_what_the_tender_rejects(desc: bytes, message: str) -> None:
@@ -80,9 +96,7 @@ def test_validate_rejects_what_the_tender_rejects(desc: bytes, message: str) -> 
 
 
 def test_validate_accepts_duplicates_and_unknown_types_like_the_tender() -> None:
-    desc = notes.encode_mft_entries(
-        [reserved(), notes.MftEntry("a", 1), notes.MftEntry("a", 77)]
-    )
+    desc = notes.encode_mft_entries([reserved(), notes.MftEntry("a", 1), notes.MftEntry("a", 77)])
     entries = notes.decode_mft(desc)
     assert [(e.name, e.type_name) for e in entries[1:]] == [("a", "BLOCK_BASIC"), ("a", "UNKNOWN")]
 
@@ -95,7 +109,8 @@ def test_64_entries_are_valid() -> None:
 names = st.text(alphabet="abcXYZ019", min_size=1, max_size=abi.MFT_NAME_MAX)
 device_lists = st.lists(
     st.tuples(names, st.sampled_from(sorted(abi.DEVICE_TYPES))),
-    max_size=abi.MFT_MAX_DEVICES, unique_by=lambda d: d[0],
+    max_size=abi.MFT_MAX_DEVICES,
+    unique_by=lambda d: d[0],
 )
 
 
