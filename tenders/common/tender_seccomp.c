@@ -190,6 +190,12 @@ static int seccomp_bounds(const struct tender *t,
 
     if (nr_pread < 0 || nr_pwrite < 0)
         return tender_err_set(err, "seccomp: no pread64/pwrite64 here");
+    /* chunk[] holds the levels, and a device's instructions must be
+     * skippable with BPF's 8-bit jump offsets. */
+    if (p->block_levels > sizeof(chunk) / sizeof(chunk[0]) ||
+            DEVICE_INSNS + p->block_levels * LEVEL_INSNS - 2 > UINT8_MAX)
+        return tender_err_set(err, "seccomp: %u block bound levels are "
+                "more than the bounds filter can hold", p->block_levels);
     LD(offsetof(struct seccomp_data, arch));
     JEQ(seccomp_arch_native(), 1, 0);
     RET(SECCOMP_RET_KILL_PROCESS);

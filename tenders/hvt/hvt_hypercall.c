@@ -63,7 +63,9 @@ static int hvt_puts(struct hvt *h, uint64_t gpa, struct tender_err *err)
     data = hvt_gpa(h, a.data, a.len, HVT_READ, err);
     if (data == NULL)
         return -1;
-    /* Console output is best effort: a closed stdout loses it. */
+    /* Console output is best effort: what cannot be written is lost.  (A
+     * stdout whose reader is gone ends the tender with SIGPIPE, as it
+     * would any program writing to a pipe.) */
     while (a.len > 0) {
         ssize_t n = write(STDOUT_FILENO, data, a.len);
 

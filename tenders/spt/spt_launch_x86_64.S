@@ -6,7 +6,9 @@
  * Runs with the seccomp filter already installed, so it must make no
  * system call.  Sets RSP = stack_top (mem_size - 8: the SysV alignment of a
  * function entered by `call`), RDI = the boot info, clears the other
- * general registers so that no tender address leaks into the guest, and
+ * general registers (no tender pointer left in them; spt shares one
+ * address space with the tender anyway, and the FS base and the vector
+ * registers are left as they are: the guest sets its own TLS base), and
  * jumps to the entry point.
  */
     .text
