@@ -16,6 +16,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,16 @@ def interrupt(rsp: Rsp) -> tuple[str, float]:
     return stop, time.monotonic() - t0
 
 
+@contextmanager
+def session(args: list[str] | None = None) -> Iterator[tuple[GdbTender, Rsp]]:
+    """solo5-hvt-debug on test_spin `args`, and a raw protocol client on it."""
+    with (
+        GdbTender(kernel(), args=args or []) as tender,
+        socket.create_connection((tender.addr, tender.port), timeout=TIMEOUT) as sock,
+    ):
+        yield tender, Rsp(sock)
+
+
 def gdb_interrupted(args: list[str], commands: list[str]) -> tuple[str, GdbTender]:
     """Real gdb: `continue`, SIGINT to gdb once the guest spins, then `commands`."""
     assert GDB is not None
@@ -149,11 +161,7 @@ def test_ctrl_c_in_gdb_while_the_guest_waits_in_yield() -> None:
 
 
 def test_interrupt_at_protocol_level_repeatedly_under_the_filter() -> None:
-    with (
-        GdbTender(kernel()) as tender,
-        socket.create_connection((tender.addr, tender.port), timeout=TIMEOUT) as sock,
-    ):
-        rsp = Rsp(sock)
+    with session() as (tender, rsp):
         assert rsp.exchange("?") == "S05"
         counts = []
         for round_ in range(3):
@@ -162,7 +170,7 @@ def test_interrupt_at_protocol_level_repeatedly_under_the_filter() -> None:
                 tender.expect("spinning")
             time.sleep(0.3)
             # Stray bytes while running (gdb sends none) are dropped.
-            sock.sendall(b"+-x")
+            rsp.sock.sendall(b"+-x")
             stop, took = interrupt(rsp)
             assert stop == "T02", stop
             assert took < PROMPT, took
@@ -179,19 +187,15 @@ def test_interrupt_at_protocol_level_repeatedly_under_the_filter() -> None:
 
 
 def test_interrupt_byte_with_the_continue_packet_is_not_lost() -> None:
-    with (
-        GdbTender(kernel()) as tender,
-        socket.create_connection((tender.addr, tender.port), timeout=TIMEOUT) as sock,
-    ):
-        rsp = Rsp(sock)
+    with session() as (tender, rsp):
         assert rsp.exchange("?") == "S05"
         # The byte right behind the packet, in one segment: it stops the
         # guest before its first instruction runs.
-        sock.sendall(Rsp.packet("c") + b"\x03")
+        rsp.sock.sendall(Rsp.packet("c") + b"\x03")
         assert rsp.reply(timeout=PROMPT) == "T02"
         assert rip(rsp) == symbol("_start")[0]
         # While stopped, the byte is ignored: the next packet is served.
-        sock.sendall(b"\x03")
+        rsp.sock.sendall(b"\x03")
         assert rsp.exchange("?") == "T02"
         rsp.send("k")
     assert tender.status == 1
@@ -199,11 +203,7 @@ def test_interrupt_byte_with_the_continue_packet_is_not_lost() -> None:
 
 
 def test_interrupt_a_guest_waiting_in_yield_promptly() -> None:
-    with (
-        GdbTender(kernel(), args=["yield"]) as tender,
-        socket.create_connection((tender.addr, tender.port), timeout=TIMEOUT) as sock,
-    ):
-        rsp = Rsp(sock)
+    with session(["yield"]) as (tender, rsp):
         assert rsp.exchange("?") == "S05"
         rsp.send("c")
         tender.expect("spinning in solo5_yield")
@@ -227,11 +227,7 @@ def test_interrupt_a_guest_waiting_in_yield_promptly() -> None:
 
 
 def test_detach_after_an_interrupt() -> None:
-    with (
-        GdbTender(kernel()) as tender,
-        socket.create_connection((tender.addr, tender.port), timeout=TIMEOUT) as sock,
-    ):
-        rsp = Rsp(sock)
+    with session() as (tender, rsp):
         rsp.send("c")
         tender.expect("spinning")
         assert interrupt(rsp)[0] == "T02"
