@@ -291,7 +291,12 @@ int tender_main(const struct tender_backend *b, int argc, char **argv,
     status = b->run(&t, &err);
     if (status < 0) {
         error(b, "%s", err.msg);
-        return 1;
+        status = 1;
     }
-    return status;
+    /* Not a return: a backend's threads (hvt's I/O thread) still run and
+     * use `t` and the backend's state in main()'s frame; returning would
+     * hand that stack to exit()'s own work while they read it (a thread
+     * then issued a system call on a garbage fd and the filter killed the
+     * tender after the guest had exited).  exit() ends them all. */
+    exit(status);
 }

@@ -506,14 +506,19 @@ void hvt_ring_drain(struct hvt *h)
 {
     const struct hvt_ring *r = h->ring;
     uint64_t start = __builtin_ia32_rdtsc();
+    bool kicked = false;
 
-    hvt_ring_kick(h);
     for (unsigned i = 0; i < r->n_net; i++) {
         const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
 
         while (hvt_ring_load(&n->tx_tail) != hvt_ring_load(&n->tx_head) &&
-                __builtin_ia32_rdtsc() - start < h->tsc_hz)
+                __builtin_ia32_rdtsc() - start < h->tsc_hz) {
+            if (!kicked) {
+                hvt_ring_kick(h);
+                kicked = true;
+            }
             sched_yield();
+        }
     }
 }
 
