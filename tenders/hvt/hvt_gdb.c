@@ -315,7 +315,8 @@ static void gdb_write_registers(struct hvt *h, const char *hex, char *reply)
     size_t n = strlen(hex) / 2;
 
     /* A short G leaves the registers it does not cover as they are. */
-    if (n > hvt_gdb_regs_size() || hvt_gdb_regs_get(h, buf, &ignored) != 0 ||
+    if (strlen(hex) % 2 != 0 || n > hvt_gdb_regs_size() ||
+            hvt_gdb_regs_get(h, buf, &ignored) != 0 ||
             !hvt_gdb_from_hex(buf, hex, n) ||
             hvt_gdb_regs_set(h, buf, &ignored) != 0)
         strcpy(reply, "E01");
@@ -333,8 +334,9 @@ static void gdb_one_register(struct hvt *h, const char *pkt, char *reply)
     size_t off, size;
 
     strcpy(reply, "E01");
-    if (!hvt_gdb_parse_hex(&p, &n) || hvt_gdb_reg_slot((unsigned)n, &off,
-                &size) != 0 || hvt_gdb_regs_get(h, buf, &ignored) != 0)
+    if (!hvt_gdb_parse_hex(&p, &n) || n > UINT32_MAX ||
+            hvt_gdb_reg_slot((unsigned)n, &off, &size) != 0 ||
+            hvt_gdb_regs_get(h, buf, &ignored) != 0)
         return;
     if (pkt[0] == 'p') {
         hvt_gdb_to_hex(reply, buf + off, size);

@@ -124,6 +124,7 @@ int hvt_gdb_recv(struct hvt_debug *d, char *pkt, size_t size)
     for (;;) {
         size_t len = 0;
         uint8_t sum = 0;
+        bool too_long = false;
         int c, hi, lo;
 
         do {
@@ -134,6 +135,8 @@ int hvt_gdb_recv(struct hvt_debug *d, char *pkt, size_t size)
         while ((c = hvt_gdb_getc(d)) >= 0 && c != '#') {
             if (len + 1 < size)
                 pkt[len++] = (char)c;
+            else
+                too_long = true;
             sum = (uint8_t)(sum + c);
         }
         hi = hvt_gdb_getc(d);
@@ -145,6 +148,12 @@ int hvt_gdb_recv(struct hvt_debug *d, char *pkt, size_t size)
                 (gdb_hexval(hi) << 4 | gdb_hexval(lo)) == sum) {
             if (hvt_gdb_write(d, "+", 1) != 0)
                 return -1;
+            /* Larger than any packet we accept (gdb knows the size from
+             * qSupported): answered as unknown, its prefix never run. */
+            if (too_long) {
+                pkt[0] = '\0';
+                return 0;
+            }
             return (int)len;
         }
         if (hvt_gdb_write(d, "-", 1) != 0)

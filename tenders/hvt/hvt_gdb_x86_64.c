@@ -48,6 +48,8 @@
 #define REGS_SIZE (OFF_GS_BASE + 8)
 
 #define XSAVE_MXCSR 24           /* byte offset in the legacy area */
+#define XSAVE_XSTATE_BV 512      /* the XSAVE header's component bitmap */
+#define XSTATE_SSE (1ULL << 1)
 #define DR6_BS (1ULL << 14)
 #define DR7_FIXED 0x400ULL
 #define DR7_GE (1ULL << 9)
@@ -253,10 +255,18 @@ static int vcpu_get(struct hvt *h, struct kvm_regs *r, struct kvm_sregs *s,
 static int vcpu_set_mxcsr(struct hvt *h, uint32_t mxcsr)
 {
     struct kvm_xsave x;
+    uint64_t bv;
 
     if (ioctl(h->vcpu_fd, KVM_GET_XSAVE, &x) != 0)
         return -1;
     memcpy((uint8_t *)x.region + XSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
+    /* While the guest has not used SSE the SSE bit is clear and KVM would
+     * load the SSE state's initial values instead (the write was acked
+     * but lost).  The image holds those values for the XMM registers, so
+     * marking it present changes nothing else. */
+    memcpy(&bv, (uint8_t *)x.region + XSAVE_XSTATE_BV, sizeof(bv));
+    bv |= XSTATE_SSE;
+    memcpy((uint8_t *)x.region + XSAVE_XSTATE_BV, &bv, sizeof(bv));
     return ioctl(h->vcpu_fd, KVM_SET_XSAVE, &x);
 }
 
