@@ -285,6 +285,10 @@ int hvt_gdb_seccomp_rules(void *ctx, struct tender_err *err)
                 SCMP_A3(SCMP_CMP_EQ, MSG_DONTWAIT));
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigreturn), 0);
+    /* Hanging up on detach (gdb_hang_up()). */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 1,
+                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_GDB));
     for (size_t i = 0; rc == 0 && i < sizeof(reqs) / sizeof(reqs[0]); i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
                 SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_VCPU),
@@ -407,13 +411,22 @@ static int gdb_resume(struct hvt *h, struct hvt_debug *d, const char *pkt,
     return hvt_gdb_arch_debug(h, d, err);
 }
 
+/* The connection is done with: closed, so that nothing the peer still
+ * sends wakes the vCPU (SIGIO) or POLL (the epoll set) any more. */
+static void gdb_hang_up(struct hvt_debug *d)
+{
+    if (d->conn_fd >= 0)
+        close(d->conn_fd);
+    d->conn_fd = -1;
+}
+
 /* The debugger is gone: the guest runs on, undebugged. */
 static void gdb_lost(struct tender *t, struct hvt_debug *d)
 {
     if (d->conn_fd < 0)
         return;
     hvt_gdb_clear_all(hvt_of(t), d);
-    d->conn_fd = -1;
+    gdb_hang_up(d);
     tender_warn(t, "gdb: the debugger is gone; the guest runs on");
 }
 
@@ -476,10 +489,10 @@ static int gdb_serve(struct tender *t, const char *stop, enum gdb_next *next,
         case 'D':
             hvt_gdb_send(d, "OK");
             hvt_gdb_clear_all(h, d);
-            d->conn_fd = -1;
+            gdb_hang_up(d);
             return 0;
         case 'k':
-            d->conn_fd = -1;
+            gdb_hang_up(d);
             *next = GDB_KILL;
             return 0;
         case 'H':
@@ -491,7 +504,7 @@ static int gdb_serve(struct tender *t, const char *stop, enum gdb_next *next,
         case 'v':
             if (strncmp(pkt, "vKill", 5) == 0) {
                 hvt_gdb_send(d, "OK");
-                d->conn_fd = -1;
+                gdb_hang_up(d);
                 *next = GDB_KILL;
                 return 0;
             }
@@ -619,14 +632,14 @@ int hvt_gdb_done(struct tender *t, int status, struct tender_err *err)
     if (status >= 0) {
         snprintf(msg, sizeof(msg), "W%02x", status & 0xff);
         hvt_gdb_send(d, msg);
-        d->conn_fd = -1;
+        gdb_hang_up(d);
         return status;
     }
     /* A fatal exit (err says which): the debugger may look at the guest
      * before the tender reports it and exits. */
     if (gdb_stop(t, "T0b", &ignored) == 0 && d->conn_fd >= 0)
         hvt_gdb_send(d, "X0b");
-    d->conn_fd = -1;
+    gdb_hang_up(d);
     return status;
 }
 

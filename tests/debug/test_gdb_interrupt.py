@@ -238,6 +238,21 @@ def test_detach_after_an_interrupt() -> None:
     assert "SUCCESS" in tender.stdout
 
 
+def test_detach_hangs_up() -> None:
+    """After `D` the server closes the connection while the guest runs on:
+    nothing the peer sends later can wake the vCPU or the guest's POLL."""
+    with session(["yield"]) as (tender, rsp):
+        rsp.send("c")
+        tender.expect("spinning in solo5_yield")
+        assert interrupt(rsp)[0] == "T02"
+        assert rsp.exchange("D") == "OK"
+        rsp.sock.settimeout(PROMPT)
+        assert rsp.sock.recv(1) == b""  # EOF: hung up
+        assert tender.proc is not None and tender.proc.poll() is None  # runs on
+        tender.proc.kill()
+    assert tender.status == 128 + signal.SIGKILL
+
+
 def test_debugger_gone_while_the_guest_waits() -> None:
     with GdbTender(kernel(), args=["yield"]) as tender:
         sock = socket.create_connection((tender.addr, tender.port), timeout=TIMEOUT)
