@@ -319,9 +319,19 @@ int hvt_gdb_regs_set(struct hvt *h, const uint8_t *buf,
         &r.rax, &r.rbx, &r.rcx, &r.rdx, &r.rsi, &r.rdi, &r.rbp, &r.rsp,
         &r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15,
     };
+    const struct kvm_segment *seg[6] = {
+        &s.cs, &s.ss, &s.ds, &s.es, &s.fs, &s.gs,
+    };
 
     if (vcpu_get(h, &r, &s, &f, err) != 0)
         return -1;
+    /* Selectors are read-only here: a write that would change one is
+     * refused rather than acknowledged and dropped. */
+    for (unsigned i = 0; i < 6; i++) {
+        if (get(buf, OFF_SEG + i * 4, 4) != seg[i]->selector)
+            return tender_err_set(err, "gdb: segment selectors are "
+                    "read-only");
+    }
     for (unsigned i = 0; i < N_GPR; i++)
         *gpr[i] = get(buf, i * 8, 8);
     r.rip = get(buf, OFF_RIP, 8);

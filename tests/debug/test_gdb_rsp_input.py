@@ -72,3 +72,13 @@ def test_mxcsr_writes_stick() -> None:
         # Reserved bits: KVM refuses the image, and the server says so.
         assert rsp.exchange(f"P{MXCSR:x}=ffffffff") == "E01"
         assert rsp.exchange(f"p{MXCSR:x}") == "809f0000"
+
+
+def test_selectors_are_read_only() -> None:
+    """cs (register 18) can be read and written with its own value; a new
+    value is refused (E01), not acknowledged and dropped."""
+    with stopped_at_entry() as rsp:
+        cs = rsp.exchange("p12")
+        assert rsp.exchange(f"P12={cs}") == "OK"
+        assert rsp.exchange("P12=2b000000") == "E01"
+        assert rsp.exchange("p12") == cs
