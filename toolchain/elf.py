@@ -14,6 +14,8 @@ struct exceptions never escape.
 from __future__ import annotations
 
 import io
+import os
+import stat
 import struct
 from dataclasses import dataclass
 
@@ -96,7 +98,8 @@ def _check_header(path: str, elf: ELFFile) -> None:
     checks = (
         (elf.elfclass == 64, "not a 64-bit ELF file"),
         (elf.little_endian, "not a little-endian ELF file"),
-        (ident["EI_VERSION"] == "EV_CURRENT", "unsupported ELF version"),
+        (ident["EI_VERSION"] == "EV_CURRENT" and header["e_version"] == "EV_CURRENT",
+         "unsupported ELF version"),
         (header["e_ehsize"] == _EHDR_SIZE, f"e_ehsize is {header['e_ehsize']}, not 64"),
         (header["e_phentsize"] == _PHDR_SIZE,
          f"e_phentsize is {header['e_phentsize']}, not 56"),
@@ -139,7 +142,12 @@ def parse(path: str, data: bytes) -> Unikernel:
 def load(path: str) -> Unikernel:
     """Read and parse the unikernel at `path`."""
     try:
-        with open(path, "rb") as stream:
+        # Non-blocking: a FIFO must not hang the open; then only a regular
+        # file is read (not /dev/zero, not a FIFO), as the tenders insist.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise ElfFileError(f"{path}: Could not open: not a regular file")
             data = stream.read()
     except OSError as error:
         raise ElfFileError(f"{path}: Could not open: {error.strerror or error}") from None

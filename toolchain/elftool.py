@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -71,13 +72,26 @@ def generate_c(mft: manifest.Manifest) -> str:
 
 def write_atomically(path: str, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same directory,
-    so that a failure never leaves a partial OUTPUT behind."""
+    so that a failure never leaves a partial OUTPUT behind.
+
+    Only a missing OUTPUT or a regular file is replaced (keeping its mode);
+    anything else (a device such as /dev/null, a FIFO, a symbolic link) is
+    opened and written through: replacing it would destroy it."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open(path, "w") as stream:
+            stream.write(text)
+        return
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
     directory = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(prefix=".solo5-elftool.", dir=directory)
     try:
         with os.fdopen(fd, "w") as stream:
             stream.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -153,6 +167,10 @@ def run(argv: Sequence[str], stdout: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script: exit status 0 on success, 1 on any error."""
     args = sys.argv[1:] if argv is None else argv
+    if sys.stdout is None:  # closed when the tool started
+        if sys.stderr is not None:
+            sys.stderr.write(f"{PROG}: standard output is closed\n")
+        return 1
     try:
         run(args, sys.stdout)
         sys.stdout.flush()
@@ -164,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: {error}\n")
         return 1
     except BrokenPipeError:
+        return 1
+    except OSError as error:
+        # Standard output unusable (a full disk, /dev/full): one line, as
+        # for every other error.
+        if sys.stderr is not None:
+            sys.stderr.write(f"{PROG}: standard output: {error.strerror or error}\n")
         return 1
     return 0
 

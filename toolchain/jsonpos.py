@@ -110,9 +110,12 @@ class _Reader:
         if match and match.end() > self.pos:
             self.pos = match.end()
             literal = match.group(0)
-            number: int | float = (
-                float(literal) if match.group(1) or match.group(2) else int(literal)
-            )
+            try:
+                number: int | float = (
+                    float(literal) if match.group(1) or match.group(2) else int(literal)
+                )
+            except ValueError:  # more digits than Python converts
+                raise self.fail(f"number too long ({len(literal)} characters)") from None
             return Node("number", line, number)
         if not char:
             raise self.fail("unexpected end of input")

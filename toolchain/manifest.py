@@ -9,6 +9,8 @@ element at fault.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +203,8 @@ def load(path: str) -> Manifest:
     when the file cannot be read.
     """
     if path == STDIN:
+        if sys.stdin is None:  # closed when the tool started
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF), STDIN_NAME)
         return parse(_decode(sys.stdin.buffer.read(), STDIN_NAME), STDIN_NAME)
     return parse(_decode(Path(path).read_bytes(), path), path)
 

@@ -131,6 +131,26 @@ def validate_mft(desc: bytes) -> None:
             raise NoteError(
                 f"manifest entry {index}: private fields are set (they are zero on disk)"
             )
+    _validate_devices(_raw_entries(desc, entries)[1:])
+
+
+def _validate_devices(devices: list[tuple[bytes, int, bytes, bytes, bool]]) -> None:
+    """The tender's device rules (tenders/common/tender_mft.c): a known
+    type and a unique, non-empty, alphanumeric name."""
+    seen: set[bytes] = set()
+    for index, (raw_name, type_code, _u, _b, _attached) in enumerate(devices, start=1):
+        name = raw_name.split(b"\0", 1)[0]
+        if type_code not in abi.DEVICE_TYPES.values():
+            raise NoteError(f"manifest entry {index}: unknown device type {type_code:#x}")
+        if not name:
+            raise NoteError(f"manifest entry {index}: empty device name")
+        if not (name.isascii() and name.isalnum()):
+            raise NoteError(f"manifest entry {index}: device name is not alphanumeric")
+        if name in seen:
+            raise NoteError(
+                f"manifest entry {index}: duplicate device name '{name.decode()}'"
+            )
+        seen.add(name)
 
 
 def _raw_entries(desc: bytes, entries: int) -> list[tuple[bytes, int, bytes, bytes, bool]]:

@@ -126,7 +126,9 @@ static int open_kernel(struct tender *t)
     struct tender_err err;
     int rc;
 
-    t->kernel_fd = open(t->kernel, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking, so that a FIFO cannot hang the open; the loader then
+     * refuses anything but a regular file (reads of one never block). */
+    t->kernel_fd = open(t->kernel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (t->kernel_fd < 0) {
         error(b, "%s: Could not open: %s", t->kernel, strerror(errno));
         return -1;

@@ -126,7 +126,8 @@ class Elf:
     machine: int = EM_X86_64
     ei_class: int = 2
     ei_data: int = 1
-    version: int = 1
+    version: int = 1  # EI_VERSION, and e_version unless given below
+    e_version: int | None = None
     ehsize: int = EHDR_SIZE
     phentsize: int = PHDR_SIZE
     phnum: int | None = None
@@ -185,7 +186,7 @@ class Elf:
             "<HHIQQQIHHHHHH",
             self.e_type,
             self.machine,
-            self.version,
+            self.version if self.e_version is None else self.e_version,
             self.entry,
             EHDR_SIZE,
             shoff,
@@ -380,6 +381,7 @@ def _cases() -> dict[str, Case]:
         "elf32": Case(_with(ei_class=1), "not a 64-bit ELF file", **hdr),
         "big_endian": Case(_with(ei_data=2), "not a little-endian ELF file", **hdr),
         "bad_version": Case(_with(version=2), "unsupported ELF version", **hdr),
+        "bad_e_version": Case(_with(e_version=0), "unsupported ELF version", **hdr),
         "bad_ehsize": Case(_with(ehsize=52), "e_ehsize is 52", **hdr),
         "bad_phentsize": Case(_with(phentsize=32), "e_phentsize is 32", **hdr),
         "no_phdrs": Case(_with(phnum=0), "no usable program headers", **hdr),

@@ -127,6 +127,13 @@ def test_kernel_is_a_directory(spt: Path, tmp_path: Path) -> None:
     one_error(run(spt, tmp_path), f"{tmp_path}: invalid executable: not a regular file")
 
 
+def test_kernel_is_a_fifo(spt: Path, tmp_path: Path) -> None:
+    """Opened without blocking (no writer would ever come), then refused."""
+    fifo = tmp_path / "kernel.spt"
+    os.mkfifo(fifo)
+    one_error(run(spt, fifo), f"{fifo}: invalid executable: not a regular file")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_kernel_unreadable(spt: Path, hello: Path) -> None:
     hello.chmod(0)

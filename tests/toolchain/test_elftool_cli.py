@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -215,3 +217,68 @@ def test_works_from_a_copied_prefix(stage: Path, tmp_path: Path) -> None:
     result = run([tmp_path / "elftool-link", "gen-manifest", "-", "-"],
                  stdin=MANIFEST.encode(), env=env)
     assert (result.returncode, result.stdout, result.stderr) == (0, GENERATED, "")
+
+
+# --- Odd inputs and outputs (found by fuzzing; each one line and status 1) ---
+
+
+def test_gen_manifest_writes_through_a_device_instead_of_replacing_it(
+    elftool: Path, tmp_path: Path
+) -> None:
+    """As root, replacing OUTPUT would have turned /dev/null into a file."""
+    source = tmp_path / "manifest.json"
+    source.write_text(MANIFEST)
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    result = run([elftool, "gen-manifest", source, device])
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(device.lstat().st_mode)
+
+
+def test_gen_manifest_keeps_the_mode_of_an_existing_output(
+    elftool: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "manifest.json"
+    source.write_text(MANIFEST)
+    output = tmp_path / "manifest.c"
+    output.write_text("old")
+    output.chmod(0o600)
+    assert run([elftool, "gen-manifest", source, output]).returncode == 0
+    assert output.read_text() == GENERATED
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("command", ["query-abi", "query-manifest"])
+def test_query_refuses_what_is_not_a_regular_file(
+    elftool: Path, tmp_path: Path, command: str
+) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # opening it blocking would hang
+    for path in (fifo, Path("/dev/zero")):
+        result = run([elftool, command, path])
+        assert result.returncode == 1
+        assert result.stderr == f"solo5-elftool: {path}: Could not open: not a regular file\n"
+
+
+def test_a_number_too_long_for_python_is_one_error(elftool: Path, tmp_path: Path) -> None:
+    source = tmp_path / "manifest.json"
+    source.write_text('{"type": "solo5.manifest", "version": ' + "1" * 5000 + ', "devices": []}')
+    result = run([elftool, "gen-manifest", source, tmp_path / "out.c"])
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"solo5-elftool: {source}:1: invalid JSON: number too long (5000 characters)\n"
+    )
+
+
+def test_standard_output_errors_are_one_line(elftool: Path, stage: Path) -> None:
+    hello = Path(stage).parent / "tests" / "test_hello" / "test_hello.spt"
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([str(elftool), "query-abi", str(hello)], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stderr == "solo5-elftool: standard output: No space left on device\n"
+    closed = subprocess.run([str(elftool), "query-abi", str(hello)], stdout=None,
+                            stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+                            pass_fds=(), close_fds=True, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 1
+    assert closed.stderr == "solo5-elftool: standard output is closed\n"

@@ -95,10 +95,23 @@ def test_validate_rejects_what_the_tender_rejects(desc: bytes, message: str) -> 
         notes.validate_mft(desc)
 
 
-def test_validate_accepts_duplicates_and_unknown_types_like_the_tender() -> None:
-    desc = notes.encode_mft_entries([reserved(), notes.MftEntry("a", 1), notes.MftEntry("a", 77)])
-    entries = notes.decode_mft(desc)
-    assert [(e.name, e.type_name) for e in entries[1:]] == [("a", "BLOCK_BASIC"), ("a", "UNKNOWN")]
+@pytest.mark.parametrize(
+    ("devices", "message"),
+    [
+        ([notes.MftEntry("a", 77)], "manifest entry 1: unknown device type 0x4d"),
+        ([notes.MftEntry("", 1)], "manifest entry 1: empty device name"),
+        ([notes.MftEntry("a-b", 1)], "manifest entry 1: device name is not alphanumeric"),
+        ([notes.MftEntry("a", 1), notes.MftEntry("a", 2)],
+         "manifest entry 2: duplicate device name 'a'"),
+    ],
+)
+def test_validate_refuses_devices_the_tender_refuses(
+    devices: list[notes.MftEntry], message: str
+) -> None:
+    """tenders/common/tender_mft.c's device rules: query-manifest must not
+    print a manifest no tender would run."""
+    with pytest.raises(notes.NoteError, match=f"^{message}"):
+        notes.decode_mft(notes.encode_mft_entries([reserved(), *devices]))
 
 
 def test_64_entries_are_valid() -> None:
