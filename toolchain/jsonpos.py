@@ -7,6 +7,7 @@ This reader accepts exactly RFC 8259 JSON and returns a tree of `Node`s.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -56,12 +57,32 @@ class Node:
     def describe(self) -> str:
         """How the value reads in an error message."""
         if self.kind == "string":
-            return f'"{self.value}"'
+            return quote(str(self.value))
         if self.kind == "bool":
             return "true" if self.value else "false"
         if self.kind in ("number",):
             return str(self.value)
         return self.kind
+
+
+QUOTE_LIMIT = 80
+
+
+def _quote_char(c: str) -> str:
+    if c in '"\\' or ord(c) < 0x20:
+        return json.dumps(c)[1:-1]  # \", \\, \n, \u001b, ...
+    if not c.isprintable():
+        return f"\\u{ord(c):04x}"
+    return c
+
+
+def quote(value: str) -> str:
+    """`value` in double quotes for a one-line message: control and other
+    unprintable characters escaped (no newline or terminal escape sequence
+    gets through), cut short after QUOTE_LIMIT characters.  A plain name
+    reads as "NET_BASIC", as upstream prints it."""
+    text = "".join(_quote_char(c) for c in value[:QUOTE_LIMIT])
+    return f'"{text}"' + ("..." if len(value) > QUOTE_LIMIT else "")
 
 
 class _Reader:

@@ -79,7 +79,7 @@ def check_type(type_name: str) -> str | None:
     if type_name in abi.DEVICE_TYPES:
         return None
     known = ", ".join(abi.DEVICE_TYPES)
-    return f'unknown device type "{type_name}" (known: {known})'
+    return f"unknown device type {jsonpos.quote(type_name)} (known: {known})"
 
 
 def check_devices(devices: tuple[Device, ...]) -> str | None:

@@ -66,3 +66,19 @@ def test_escapes() -> None:
     for bad in (r'"\ud83d"', r'"\x"', r'"\u12"', '"a'):
         with pytest.raises(jsonpos.JsonSyntaxError):
             jsonpos.parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("NET_BASIC", '"NET_BASIC"'),  # as upstream prints it
+        ("NET\nBASIC", '"NET\\nBASIC"'),
+        ("a\x1b[31mred", '"a\\u001b[31mred"'),  # no terminal escape gets through
+        ("\u009b2J", '"\\u009b2J"'),
+        ('q"b\\c', '"q\\"b\\\\c"'),
+        ("x" * 100, '"' + "x" * 80 + '"...'),
+        ("héllo", '"héllo"'),
+    ],
+)
+def test_quote_keeps_messages_on_one_printable_line(value: str, shown: str) -> None:
+    assert jsonpos.quote(value) == shown
