@@ -5,6 +5,8 @@
 #   - Python dependencies: into .venv/, re-installed when pyproject.toml changes.
 # Leaves PATH with .venv/bin first, and the caller's shell options as they were
 # (so that `source scripts/ensure-env.sh` in an interactive shell is safe).
+# `SOLO5_ENV=test source scripts/ensure-env.sh` also installs what the test
+# suite needs (scripts/test does this).
 
 _solo5_saved_options=$(set +o)
 set -euo pipefail
@@ -12,16 +14,26 @@ set -euo pipefail
 SOLO5_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SOLO5_VENV="$SOLO5_TOP/.venv"
 
-# Debian packages the build and the tests use.
-SOLO5_DEBIAN_PACKAGES=(
-    gcc binutils libc6-dev pkg-config libseccomp-dev
-    python3-venv iproute2 iputils-ping hyperfine
+# Debian packages.  scripts/demo needs only the first list (build the tree
+# and run one unikernel); scripts/test sets SOLO5_ENV=test before sourcing
+# this file and gets both.  Each test group names who needs it, so that a
+# package is added (and one day removed) with its tests.
+SOLO5_DEMO_PACKAGES=(
+    gcc binutils libc6-dev pkg-config libseccomp-dev python3-venv
+)
+SOLO5_TEST_PACKAGES=(
+    iproute2 iputils-ping hyperfine
+    # tests/virtio: QEMU and the boot image tools
     qemu-system-x86 syslinux syslinux-common mtools dosfstools
     # tests/packaging: the .deb build (debian/control's Build-Depends) and man pages
     devscripts debhelper build-essential scons python3-pyelftools python3-jinja2 groff-base
     # tests/debug: real gdb sessions against solo5-hvt-debug and solo5-spt, cores
     gdb
 )
+SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
+if [ "${SOLO5_ENV:-demo}" = test ]; then
+    SOLO5_DEBIAN_PACKAGES+=("${SOLO5_TEST_PACKAGES[@]}")
+fi
 
 solo5_missing_packages() {
     local pkg missing=()
@@ -44,9 +56,10 @@ solo5_ensure_packages() {
     fi
     echo "==> installing Debian packages: $missing"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    # Wait for another apt (a second checkout's set-up) instead of failing.
+    apt-get -o DPkg::Lock::Timeout=900 update -qq
     # shellcheck disable=SC2086
-    apt-get install -y -qq $missing >/dev/null
+    apt-get -o DPkg::Lock::Timeout=900 install -y -qq $missing >/dev/null
 }
 
 solo5_python() {
