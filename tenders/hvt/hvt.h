@@ -135,6 +135,20 @@ int hvt_poll_setup(struct tender *t, struct tender_err *err);
 /* hvt_ring.c: the I/O rings (HVT_FEATURE_IO_RINGS). */
 struct sock_fprog;
 int hvt_ring_setup(struct tender *t, struct tender_err *err);
+/* The part of hvt_ring_setup() that needs no VM: allocates the area and
+ * lays out the slots; *ring stays NULL if no rings are offered. */
+int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
+        struct tender_err *err);
+/* What one pass of the I/O thread found: a block request, any work at all
+ * (block, TX, the guest turning the rings on), frames received. */
+struct hvt_ring_pass {
+    bool block, work, rx;
+};
+/* One pass over the rings (the I/O thread's loop body): -1 with err set
+ * when the guest queued something malformed (the thread then ends the
+ * process, status 1). */
+int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
+        struct tender_err *err);
 uint64_t hvt_ring_gpa(const struct hvt *h);
 uint64_t hvt_ring_size(const struct hvt *h);
 int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,

@@ -128,17 +128,16 @@ static uint32_t hvt_ring_slot_size(const struct tender *t)
     return (HVT_RING_SLOT_HDR + max + 63) & ~63U;
 }
 
-int hvt_ring_setup(struct tender *t, struct tender_err *err)
+/* The area beyond guest memory and each NET device's slots in it. */
+int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
+        struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
     struct hvt_ring *r;
-    struct kvm_userspace_memory_region region = { .slot = 1 };
-    struct kvm_ioeventfd kick = {
-        .addr = HVT_RING_KICK_PORT, .len = 4, .flags = KVM_IOEVENTFD_FLAG_PIO,
-    };
     uint64_t off, n_net = 0, need;
     bool any = false;
 
+    *ring = NULL;
     for (unsigned i = 1; i < t->mft->entries; i++) {
         const struct mft_entry *e = &t->mft->e[i];
 
@@ -166,16 +165,12 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
     }
     r->mem = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r->mem == MAP_FAILED)
-        return tender_err_set(err, "Could not allocate %llu bytes for the "
-                "I/O rings: %s", (unsigned long long)r->size,
-                strerror(errno));
-    region.guest_phys_addr = r->gpa;
-    region.memory_size = r->size;
-    region.userspace_addr = (uint64_t)(uintptr_t)r->mem;
-    if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
-        return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION (I/O "
-                "rings): %s", strerror(errno));
+    if (r->mem == MAP_FAILED) {
+        tender_err_set(err, "Could not allocate %llu bytes for the I/O "
+                "rings: %s", (unsigned long long)r->size, strerror(errno));
+        free(r);
+        return -1;
+    }
     r->area = (struct hvt_ring_area *)r->mem;
     for (unsigned i = 1; i < t->mft->entries; i++) {
         const struct mft_entry *e = &t->mft->e[i];
@@ -200,6 +195,29 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
     r->spin_cycles = h->tsc_hz / 1000000 * HVT_RING_SPIN_US;
     r->busy_cycles = h->tsc_hz / 1000000 * HVT_RING_BUSY_US;
     r->started = 0;
+    *ring = r;
+    return 0;
+}
+
+int hvt_ring_setup(struct tender *t, struct tender_err *err)
+{
+    struct hvt *h = hvt_of(t);
+    struct hvt_ring *r;
+    struct kvm_userspace_memory_region region = { .slot = 1 };
+    struct kvm_ioeventfd kick = {
+        .addr = HVT_RING_KICK_PORT, .len = 4, .flags = KVM_IOEVENTFD_FLAG_PIO,
+    };
+
+    if (hvt_ring_layout(t, &r, err) != 0)
+        return -1;
+    if (r == NULL)
+        return 0;
+    region.guest_phys_addr = r->gpa;
+    region.memory_size = r->size;
+    region.userspace_addr = (uint64_t)(uintptr_t)r->mem;
+    if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
+        return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION (I/O "
+                "rings): %s", strerror(errno));
 
     h->ring_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     h->ring_rx_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -233,15 +251,17 @@ uint64_t hvt_ring_size(const struct hvt *h)
     return h->ring != NULL ? h->ring->size : 0;
 }
 
-/* TX: every frame the guest queued on device d goes to its tap. */
-static bool hvt_ring_tx(struct hvt_ring *r, struct hvt_ring_dev *d)
+/* TX: every frame the guest queued on device d goes to its tap; *work
+ * tells whether there were any. */
+static int hvt_ring_tx(struct hvt_ring *r, struct hvt_ring_dev *d,
+        bool *work, struct tender_err *err)
 {
     struct hvt_ring_net *n = &r->area->net[d->handle];
     uint32_t head = hvt_ring_load(&n->tx_head);
-    bool work = false;
 
+    *work = false;
     if (head - d->tx_tail > HVT_RING_SLOTS)
-        hvt_ring_fatal(r, "%s: Invalid I/O ring index: tx_head=%u, "
+        return tender_err_set(err, "%s: Invalid I/O ring index: tx_head=%u, "
                 "tx_tail=%u", d->e->name, head, d->tx_tail);
     while (d->tx_tail != head) {
         uint8_t *slot = d->tx + (d->tx_tail % HVT_RING_SLOTS) * r->slot_size;
@@ -249,37 +269,40 @@ static bool hvt_ring_tx(struct hvt_ring *r, struct hvt_ring_dev *d)
         ssize_t w;
 
         if (len == 0 || len > d->frame_max)
-            hvt_ring_fatal(r, "%s: Invalid I/O ring frame: len=%u (mtu "
-                    "%u)", d->e->name, len, d->frame_max - SOLO5_NET_HLEN);
+            return tender_err_set(err, "%s: Invalid I/O ring frame: len=%u "
+                    "(mtu %u)", d->e->name, len,
+                    d->frame_max - SOLO5_NET_HLEN);
         do {
             w = write(d->e->b.hostfd, slot + HVT_RING_SLOT_HDR, len);
         } while (w < 0 && errno == EINTR);
         /* A full tap queue drops the frame, as a NIC would. */
         if (w < 0 && errno != EAGAIN && errno != ENOBUFS)
-            hvt_ring_fatal(r, "%s: Fatal error when writing: %s",
+            return tender_err_set(err, "%s: Fatal error when writing: %s",
                     d->e->name, strerror(errno));
         d->tx_tail++;
-        work = true;
+        *work = true;
     }
-    if (work)
+    if (*work)
         hvt_ring_store(&n->tx_tail, d->tx_tail);
-    return work;
+    return 0;
 }
 
-/* RX: frames from the tap into free slots; true if any arrived. */
-static bool hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d)
+/* RX: frames from the tap into free slots; *work tells whether any
+ * arrived. */
+static int hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d,
+        bool *work, struct tender_err *err)
 {
     struct hvt_ring_net *n = &r->area->net[d->handle];
-    bool work = false;
 
+    *work = false;
     for (;;) {
         uint32_t tail = hvt_ring_load(&n->rx_tail);
         uint8_t *slot;
         ssize_t got;
 
         if (d->rx_head - tail > HVT_RING_SLOTS)
-            hvt_ring_fatal(r, "%s: Invalid I/O ring index: rx_tail=%u, "
-                    "rx_head=%u", d->e->name, tail, d->rx_head);
+            return tender_err_set(err, "%s: Invalid I/O ring index: "
+                    "rx_tail=%u, rx_head=%u", d->e->name, tail, d->rx_head);
         d->rx_blocked = d->rx_head - tail == HVT_RING_SLOTS;
         if (d->rx_blocked)
             break;
@@ -291,16 +314,16 @@ static bool hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d)
         if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (got < 0)
-            hvt_ring_fatal(r, "%s: Fatal error when reading: %s",
+            return tender_err_set(err, "%s: Fatal error when reading: %s",
                     d->e->name, strerror(errno));
         if (got == 0)
             break;
         __atomic_store_n((uint32_t *)slot, (uint32_t)got, __ATOMIC_RELAXED);
         d->rx_head++;
         hvt_ring_store(&n->rx_head, d->rx_head);
-        work = true;
+        *work = true;
     }
-    return work;
+    return 0;
 }
 
 /* The attached BLOCK device `handle`, or NULL. */
@@ -315,43 +338,47 @@ static const struct mft_entry *hvt_ring_block_dev(const struct tender *t,
     return e->type == MFT_DEV_BLOCK_BASIC && e->attached ? e : NULL;
 }
 
-static bool hvt_ring_block(struct hvt_ring *r)
+/* The guest's block request, if it made a new one; *work tells. */
+static int hvt_ring_block(struct hvt_ring *r, bool *work,
+        struct tender_err *err)
 {
     struct hvt_ring_block *b = &r->area->block;
     uint32_t seq = hvt_ring_load(&b->seq);
     struct hvt_ring_block q;
     const struct mft_entry *e;
-    struct tender_err err;
     uint8_t *data;
     bool write;
 
+    *work = false;
     if (seq == r->block_done)
-        return false;
+        return 0;
     memcpy(&q, b, offsetof(struct hvt_ring_block, guest_pad));
     if (seq != r->block_done + 1)
-        hvt_ring_fatal(r, "Invalid I/O ring block request: seq=%u, "
+        return tender_err_set(err, "Invalid I/O ring block request: seq=%u, "
                 "expected %u", seq, r->block_done + 1);
     if (q.op != HVT_RING_BLOCK_READ && q.op != HVT_RING_BLOCK_WRITE)
-        hvt_ring_fatal(r, "Invalid I/O ring block request: op=%u", q.op);
+        return tender_err_set(err, "Invalid I/O ring block request: op=%u",
+                q.op);
     write = q.op == HVT_RING_BLOCK_WRITE;
     e = hvt_ring_block_dev(r->t, q.handle);
     if (e == NULL)
-        hvt_ring_fatal(r, "Invalid I/O ring block request: handle=%llu",
-                (unsigned long long)q.handle);
+        return tender_err_set(err, "Invalid I/O ring block request: "
+                "handle=%llu", (unsigned long long)q.handle);
     if (!tender_block_request_ok(e, q.offset, q.len))
-        hvt_ring_fatal(r, "%s: Invalid I/O ring block request: "
+        return tender_err_set(err, "%s: Invalid I/O ring block request: "
                 "offset=%llu, len=%llu", e->name,
                 (unsigned long long)q.offset, (unsigned long long)q.len);
     data = hvt_gpa(hvt_of(r->t), q.data, q.len,
-            write ? HVT_READ : HVT_WRITE, &err);
+            write ? HVT_READ : HVT_WRITE, err);
     if (data == NULL)
-        hvt_ring_fatal(r, "%s", err.msg);
-    if (tender_block_transfer(e, write, data, q.offset, q.len, &err) != 0)
-        hvt_ring_fatal(r, "%s", err.msg);
+        return -1;
+    if (tender_block_transfer(e, write, data, q.offset, q.len, err) != 0)
+        return -1;
     r->block_done = seq;
     __atomic_store_n(&b->ret, SOLO5_R_OK, __ATOMIC_RELAXED);
     hvt_ring_store(&b->done, seq);
-    return true;
+    *work = true;
+    return 0;
 }
 
 bool hvt_ring_guest_on(const struct hvt *h)
@@ -361,7 +388,8 @@ bool hvt_ring_guest_on(const struct hvt *h)
 
 /* The guest turned the rings on: the taps go into the thread's epoll set
  * (edge-triggered: the thread reads each until EAGAIN or a full ring). */
-static void hvt_ring_turn_on(struct hvt_ring *r, const struct hvt *h)
+static int hvt_ring_turn_on(struct hvt_ring *r, const struct hvt *h,
+        struct tender_err *err)
 {
     for (unsigned i = 0; i < r->n_net; i++) {
         struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
@@ -369,10 +397,39 @@ static void hvt_ring_turn_on(struct hvt_ring *r, const struct hvt *h)
 
         if (epoll_ctl(h->ring_epoll_fd, EPOLL_CTL_ADD, r->net[i].e->b.hostfd,
                     &ev) != 0)
-            hvt_ring_fatal(r, "%s: epoll_ctl: %s", r->net[i].e->name,
-                    strerror(errno));
+            return tender_err_set(err, "%s: epoll_ctl: %s",
+                    r->net[i].e->name, strerror(errno));
     }
     r->on = true;
+    return 0;
+}
+
+/* One look at everything the guest may have queued, and the taps. */
+int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
+        struct tender_err *err)
+{
+    struct hvt_ring *r = h->ring;
+
+    *pass = (struct hvt_ring_pass){ 0 };
+    if (hvt_ring_block(r, &pass->block, err) != 0)
+        return -1;
+    pass->work = pass->block;
+    if (!r->on && hvt_ring_load(&r->area->guest_on) != 0) {
+        if (hvt_ring_turn_on(r, h, err) != 0)
+            return -1;
+        pass->work = true;
+    }
+    for (unsigned i = 0; i < r->n_net; i++) {
+        bool tx = false, rx = false;
+
+        if (hvt_ring_tx(r, &r->net[i], &tx, err) != 0)
+            return -1;
+        if (r->on && hvt_ring_rx(r, &r->net[i], &rx, err) != 0)
+            return -1;
+        pass->work |= tx;
+        pass->rx |= rx;
+    }
+    return 0;
 }
 
 /* Work the guest queued that the thread has not seen (before sleeping). */
@@ -429,26 +486,20 @@ static void *hvt_ring_thread(void *arg)
 
     idle_since = __builtin_ia32_rdtsc();
     for (;;) {
-        bool block = hvt_ring_block(r), work = block, rx = false;
+        struct hvt_ring_pass pass;
+        struct tender_err err;
 
-        if (!r->on && hvt_ring_load(&r->area->guest_on) != 0) {
-            hvt_ring_turn_on(r, h);
-            work = true;
-        }
-        for (unsigned i = 0; i < r->n_net; i++) {
-            work |= hvt_ring_tx(r, &r->net[i]);
-            if (r->on)
-                rx |= hvt_ring_rx(r, &r->net[i]);
-        }
-        if (rx) {
+        if (hvt_ring_serve(h, &pass, &err) != 0)
+            hvt_ring_fatal(r, "%s", err.msg);
+        if (pass.rx) {
             /* Pairs with hvt_ring_poll_begin(): either it sees the frame
              * or this sees it polling. */
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             if (__atomic_load_n(&h->ring_polling, __ATOMIC_RELAXED))
                 (void)!write(h->ring_rx_fd, &one, sizeof(one));
         }
-        if (work || rx) {
-            block_last = block;
+        if (pass.work || pass.rx) {
+            block_last = pass.block;
             idle_since = __builtin_ia32_rdtsc();
             continue;
         }
