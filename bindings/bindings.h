@@ -116,7 +116,8 @@ const struct mft_entry *bindings_mft_by_index(const struct mft *mft,
         uint64_t index, enum mft_type type);
 
 /* --- Architecture (bindings_cpu_<arch>.c, bindings_tls_<arch>.c). --- */
-uint64_t bindings_cpu_rdtsc(void);
+/* The free-running cycle counter (x86_64: the TSC; aarch64: CNTVCT_EL0). */
+uint64_t bindings_cpu_cycles(void);
 void bindings_cpu_halt(void) BINDINGS_NORETURN;
 
 /*

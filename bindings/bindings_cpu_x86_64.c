@@ -3,7 +3,7 @@
  */
 #include "bindings.h"
 
-uint64_t bindings_cpu_rdtsc(void)
+uint64_t bindings_cpu_cycles(void)
 {
     uint32_t lo, hi;
 

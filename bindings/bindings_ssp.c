@@ -15,8 +15,8 @@ void __stack_chk_fail(void) BINDINGS_NORETURN;
 
 void bindings_ssp_init(void)
 {
-    uint64_t low = bindings_cpu_rdtsc();
-    uint64_t high = bindings_cpu_rdtsc();
+    uint64_t low = bindings_cpu_cycles();
+    uint64_t high = bindings_cpu_cycles();
     uint64_t canary = low + (high << 32);
 
     /* A NUL in the second byte stops string overflows from copying past it. */

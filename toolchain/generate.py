@@ -70,16 +70,20 @@ def linker_script_variables(target: targets.Target) -> dict[str, Any]:
 
 
 def wrapper_variables(host_cc: str = "cc", host_ld: str = "ld",
-                      host_objcopy: str = "objcopy") -> dict[str, Any]:
-    """Variables of templates/toolchain/{cc,ld,objcopy}.j2."""
+                      host_objcopy: str = "objcopy",
+                      arch: str = targets.DEFAULT_ARCH) -> dict[str, Any]:
+    """Variables of templates/toolchain/{cc,ld,objcopy}.j2 for the `arch`
+    wrappers; host_* are the compiler, linker and objcopy that build for
+    `arch` (the host's own, or Debian's <gnu_triple>-gcc ... cross tools)."""
+    arch_targets = targets.targets_for(arch)
     return {
         "banner": banner("templates/toolchain"),
-        "triple": targets.TRIPLE,
+        "triple": targets.arch(arch).triple,
         "host_cc": host_cc,
         "host_ld": host_ld,
         "host_objcopy": host_objcopy,
-        "targets": list(targets.TARGETS),
-        "shared_targets": [t.name for t in targets.TARGETS.values() if t.is_shared],
+        "targets": list(arch_targets),
+        "shared_targets": [t.name for t in arch_targets.values() if t.is_shared],
         "default_target": targets.DEFAULT_LINK_TARGET,
         "max_page_size": f"0x{abi.PAGE_SIZE:x}",
     }

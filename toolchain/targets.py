@@ -18,6 +18,49 @@ LINK_SHARED = "shared"  # a dynamic executable needing solo5_<t>.so at run time
 
 
 @dataclass(frozen=True)
+class Arch:
+    """One processor architecture that bindings and tenders are built for.
+
+    Its name is the suffix of the files the build picks for it
+    (`bindings_cpu_<name>.c`, `hvt_cpu_<name>.c`) and the first part of its
+    triple; `gnu_triple` names Debian's cross tools (`<gnu_triple>-gcc`, ...)
+    used when the build host is another architecture.
+    """
+
+    name: str
+    elf_machine: int  # e_machine of its unikernels and tenders
+    elf_machine_name: str  # pyelftools' spelling of it
+    gnu_triple: str
+    # Flags the bindings are compiled with on this architecture only.
+    bindings_cflags: tuple[str, ...] = ()
+
+    @property
+    def triple(self) -> str:
+        """The Solo5 toolchain triple: <triple>-cc, lib/<triple>/."""
+        return f"{self.name}-solo5-none-static"
+
+
+# x86_64: the bindings never touch the SSE/AVX state (a trap or hypercall
+# path would have to save it) and use no red zone (traps arrive on the
+# current stack at CPL0).  aarch64: no such flags, as upstream: the
+# bindings may use FP/SIMD registers (printf's varargs spill q0-q7), so
+# every tender starts the guest with FP/SIMD untrapped.
+ARCHES: dict[str, Arch] = {
+    a.name: a
+    for a in (
+        Arch(
+            "x86_64", 62, "EM_X86_64", "x86_64-linux-gnu",
+            bindings_cflags=("-mno-sse", "-mno-mmx", "-mno-aes", "-mno-avx", "-mno-red-zone"),
+        ),
+        Arch("aarch64", 183, "EM_AARCH64", "aarch64-linux-gnu"),
+    )
+}
+DEFAULT_ARCH = "x86_64"
+# Every architecture, both Solo5 targets and the tenders: hvt, spt, stub.
+ALL_ARCHES = tuple(ARCHES)
+
+
+@dataclass(frozen=True)
 class Target:
     """What the toolchain knows about one target."""
 
@@ -49,6 +92,8 @@ class Target:
     c_constants: tuple[tuple[str, int], ...] = ()
     # Scripts staged into bin/ for running or packaging its unikernels.
     runners: tuple[str, ...] = field(default=())
+    # The architectures it has bindings for (ARCHES keys).
+    arches: tuple[str, ...] = (DEFAULT_ARCH,)
 
     @property
     def has_abi_note(self) -> bool:
@@ -119,9 +164,17 @@ MUEN_PROTOCOL_BLOCK = 0x736F6C6F35626C6B  # "solo5blk"
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
-        Target("stub", 0, 0, PF_R | PF_X, False, "does-nothing bindings for link tests"),
-        Target("hvt", 1, 2, PF_X, True, "hardware virtualised tender (KVM)"),
-        Target("spt", 2, 2, PF_R | PF_X, False, "sandboxed process tender (seccomp)"),
+        Target(
+            "stub", 0, 0, PF_R | PF_X, False, "does-nothing bindings for link tests",
+            arches=ALL_ARCHES,
+        ),
+        Target(
+            "hvt", 1, 2, PF_X, True, "hardware virtualised tender (KVM)", arches=ALL_ARCHES
+        ),
+        Target(
+            "spt", 2, 2, PF_R | PF_X, False, "sandboxed process tender (seccomp)",
+            arches=ALL_ARCHES,
+        ),
         Target(
             "virtio", 3, 1, PF_R | PF_X, False,
             "virtio/multiboot virtual machine (QEMU, any x86_64 hypervisor)",
@@ -164,7 +217,8 @@ ABI_TARGET_NAMES: dict[int, str] = {
 }
 
 DEFAULT_LINK_TARGET = "stub"
-TRIPLE = "x86_64-solo5-none-static"
+# The triple of the default architecture (x86_64-solo5-none-static).
+TRIPLE = ARCHES[DEFAULT_ARCH].triple
 
 
 def target(name: str) -> Target:
@@ -174,3 +228,22 @@ def target(name: str) -> Target:
     except KeyError:
         known = ", ".join(TARGETS)
         raise ValueError(f"unknown Solo5 target '{name}' (known: {known})") from None
+
+
+def arch(name: str) -> Arch:
+    """The architecture called `name`, or a ValueError listing the known ones."""
+    try:
+        return ARCHES[name]
+    except KeyError:
+        known = ", ".join(ARCHES)
+        raise ValueError(f"unknown architecture '{name}' (known: {known})") from None
+
+
+def arch_of_machine(machine: str) -> Arch:
+    """The architecture of a `cc -dumpmachine` triple (x86_64-linux-gnu)."""
+    return arch(machine.split("-", 1)[0])
+
+
+def targets_for(arch_name: str) -> dict[str, Target]:
+    """The targets that have bindings on `arch_name`, in table order."""
+    return {name: t for name, t in TARGETS.items() if arch_name in t.arches}

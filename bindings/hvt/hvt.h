@@ -10,8 +10,12 @@
 #include "../bindings.h"
 #include "hvt_abi.h"
 
-/* Issues hypercall `nr` with `arg`, a struct on the stack (below 4 GiB). */
+/* hvt_hypercall_<arch>.c: issues hypercall `nr` with `arg`, a struct on
+ * the stack (below 4 GiB); kicks the tender's I/O thread (the I/O rings);
+ * the architecture's spin-wait hint. */
 void hvt_hypercall(enum hvt_hypercall nr, void *arg);
+void hvt_ring_kick(void);
+void hvt_cpu_relax(void);
 
 /* hvt_features.c: the HVT_FEATURE_* bits of bi->host_features that the
  * bindings will use (a test build links a variant that uses none). */

@@ -30,7 +30,7 @@ void hvt_clock_init(uint64_t cpu_cycle_freq)
 
 solo5_time_t solo5_clock_monotonic(void)
 {
-    unsigned __int128 product = (unsigned __int128)bindings_cpu_rdtsc() * tsc_mult;
+    unsigned __int128 product = (unsigned __int128)bindings_cpu_cycles() * tsc_mult;
 
     return (solo5_time_t)(product >> tsc_shift);
 }

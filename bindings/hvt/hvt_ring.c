@@ -3,8 +3,9 @@
  * (HVT_FEATURE_IO_RINGS; the layout and rules are in hvt_abi.h, the design
  * in docs/kvm-pvm.md "I/O rings").  No VM exit per operation: the guest
  * fills a slot or the request, publishes it with a release store, and kicks
- * the tender's I/O thread (an `out` the kernel turns into an eventfd
- * signal) only if the thread said it is going to sleep (kick_wanted).
+ * the tender's I/O thread (hvt_ring_kick(), which the kernel turns into an
+ * eventfd signal) only if the thread said it is going to sleep
+ * (kick_wanted).
  *
  * Guest virtual addresses equal guest-physical ones, so the tender's GPAs
  * are usable as pointers.
@@ -31,11 +32,6 @@ static void ring_store(uint32_t *p, uint32_t v)
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-static void ring_pause(void)
-{
-    __asm__ __volatile__("pause" ::: "memory");
-}
-
 /* After publishing: wake the I/O thread if it is (about to go) asleep.  The
  * full fence orders the publication before the read of kick_wanted; the
  * tender sets kick_wanted before its last look (hvt_ring.c, tender). */
@@ -43,10 +39,7 @@ static void ring_kick_if_wanted(void)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&hvt_ring->kick_wanted, __ATOMIC_RELAXED))
-        __asm__ __volatile__("outl %0, %1"
-                :
-                : "a"(0U), "d"((uint16_t)HVT_RING_KICK_PORT)
-                : "memory");
+        hvt_ring_kick();
 }
 
 bool hvt_ring_init(const struct hvt_boot_info *bi)
@@ -79,7 +72,7 @@ solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
     ring_store(&b->seq, seq);
     ring_kick_if_wanted();
     while (ring_load(&b->done) != seq)
-        ring_pause();
+        hvt_cpu_relax();
     return (solo5_result_t)b->ret;
 }
 
@@ -97,7 +90,7 @@ solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,
         if (++spin == HVT_RING_TX_SPIN)
             return SOLO5_R_OK;      /* dropped */
         ring_kick_if_wanted();
-        ring_pause();
+        hvt_cpu_relax();
     }
     slot = (struct hvt_ring_slot *)(n->tx + (head % n->slots) * n->slot_size);
     bindings_memcpy(slot + 1, buf, size);
@@ -166,7 +159,7 @@ bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
             return true;
         if (now >= until)
             return false;
-        ring_pause();
+        hvt_cpu_relax();
         now = solo5_clock_monotonic();
     }
 }

@@ -34,7 +34,7 @@ void muen_clock_init(void)
 
 solo5_time_t solo5_clock_monotonic(void)
 {
-    unsigned __int128 product = (unsigned __int128)bindings_cpu_rdtsc() * tsc_mult;
+    unsigned __int128 product = (unsigned __int128)bindings_cpu_cycles() * tsc_mult;
 
     return (solo5_time_t)(product >> tsc_shift);
 }
@@ -47,5 +47,5 @@ solo5_time_t solo5_clock_wall(void)
 /* A writer epoch: any non-zero value that differs from boot to boot. */
 uint64_t muen_epoch(void)
 {
-    return bindings_cpu_rdtsc() | 1;
+    return bindings_cpu_cycles() | 1;
 }

@@ -75,7 +75,7 @@ static uint64_t pvclock_read(void)
     do {
         version = pvclock.version;
         __asm__ __volatile__("" : : : "memory");
-        delta = bindings_cpu_rdtsc() - pvclock.tsc_timestamp;
+        delta = bindings_cpu_cycles() - pvclock.tsc_timestamp;
         if (pvclock.tsc_shift < 0)
             delta >>= -pvclock.tsc_shift;
         else
@@ -98,10 +98,10 @@ static uint64_t tsc_frequency(void)
     virtio_outb(PIT_CMD, PIT_CMD_CH2_MODE0);
     virtio_outb(PIT_CH2, count & 0xff);
     virtio_outb(PIT_CH2, count >> 8);
-    start = bindings_cpu_rdtsc();
+    start = bindings_cpu_cycles();
     while (!(virtio_inb(PIT_GATE) & PIT_OUT2))
         ;
-    end = bindings_cpu_rdtsc();
+    end = bindings_cpu_cycles();
     virtio_outb(PIT_GATE, gate);
     return (end - start) * CALIBRATE_HZ;
 }
@@ -124,7 +124,7 @@ solo5_time_t solo5_clock_monotonic(void)
 
     if (use_pvclock)
         return pvclock_read();
-    product = (unsigned __int128)bindings_cpu_rdtsc() * tsc_mult;
+    product = (unsigned __int128)bindings_cpu_cycles() * tsc_mult;
     return (solo5_time_t)(product >> tsc_shift);
 }
 

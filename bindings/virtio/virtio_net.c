@@ -79,7 +79,7 @@ bool virtio_net_init(struct mft_entry *e, uint16_t iobase)
                     VIRTIO_NET_CONFIG_MAC + i);
     } else {
         /* Locally administered, unicast, from the TSC. */
-        uint64_t r = bindings_cpu_rdtsc();
+        uint64_t r = bindings_cpu_cycles();
 
         for (int i = 0; i < SOLO5_NET_ALEN; i++)
             e->u.net_basic.mac[i] = (uint8_t)(r >> (8 * i));

@@ -4,10 +4,13 @@
  *
  * Guest-physical memory is one host mapping of mem_size bytes at
  * hvt->mem; GPA 0 is hvt->mem[0].  The guest talks to the tender through
- * hypercalls (a 32-bit OUT to port 0x500 + nr carrying the GPA of an
- * argument struct) and, when offered, the I/O rings (hvt_ring.c: a second
- * memory slot right after guest memory, served by an I/O thread); every
- * guest address is checked by hvt_gpa() before the tender touches it.
+ * hypercalls (x86_64: a 32-bit OUT to port 0x500 + nr; aarch64: a 32-bit
+ * store to the MMIO address 0x100000000 + 8 * nr; either carries the GPA
+ * of an argument struct) and, when offered, the I/O rings (hvt_ring.c: a
+ * second memory slot right after guest memory, served by an I/O thread);
+ * every guest address is checked by hvt_gpa() before the tender touches
+ * it.  What differs between architectures is in the *_<arch>.c files:
+ * hvt_kvm_<arch>.c, hvt_cpu_<arch>.c, hvt_exit_<arch>.c.
  */
 #ifndef HVT_H
 #define HVT_H
@@ -58,7 +61,7 @@ struct hvt {
     size_t run_size;
     uint8_t *mem;               /* guest-physical 0 */
     uint64_t mem_size;
-    uint64_t tsc_hz;
+    uint64_t cycle_hz;          /* the guest's cycle counter (TSC, CNTVCT) */
     struct hvt_range ro[HVT_RO_MAX];
     unsigned n_ro;
     struct hvt_range x[HVT_RO_MAX];     /* executable segments (never W) */
@@ -118,9 +121,33 @@ extern const struct tender_module hvt_module_core;
 
 /* hvt_kvm.c: the VM, its memory slot and the vCPU. */
 int hvt_kvm_init(struct hvt *h, struct tender_err *err);
+/* Fails with "KVM: kernel does not support <name>" without `cap`. */
+int hvt_kvm_need(const struct hvt *h, int cap, const char *name,
+        struct tender_err *err);
+
+/* hvt_kvm_<arch>.c: the architecture's part of the vCPU set-up, once the
+ * vCPU exists (sets h->cycle_hz); and the host's cycle counter and spin
+ * hint, for the I/O thread's busy waits (hvt_ring.c). */
+int hvt_kvm_arch_vcpu(struct hvt *h, struct tender_err *err);
+uint64_t hvt_host_cycles(void);
+void hvt_host_relax(void);
 
 /* hvt_cpu_<arch>.c: guest page tables, GDT and the initial vCPU state. */
 int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err);
+
+/* hvt_exit_<arch>.c: the architecture's exits.  hvt_exit() handles the
+ * exit in h->run after KVM_RUN returned: 0 to resume the guest, 1 when it
+ * halted (*status set), -1 (err set) to stop it.  hvt_pc() is the guest's
+ * program counter for messages (~0 if KVM cannot tell), read with the
+ * vCPU ioctl hvt_pc_ioctl (which the seccomp policy allows) and named
+ * hvt_pc_name ("rip", "pc").  The I/O rings' kick is the KVM_IOEVENTFD
+ * that hvt_exit_kick_ioeventfd() describes. */
+struct kvm_ioeventfd;
+int hvt_exit(struct tender *t, int *status, struct tender_err *err);
+uint64_t hvt_pc(const struct hvt *h);
+extern const char hvt_pc_name[];
+extern const unsigned long hvt_pc_ioctl;
+void hvt_exit_kick_ioeventfd(struct kvm_ioeventfd *kick);
 
 /* hvt_boot.c: the boot info, manifest copy and command line. */
 int hvt_boot_info(struct tender *t, struct tender_err *err);
@@ -162,6 +189,9 @@ uint64_t hvt_ring_poll_end(struct hvt *h);
 
 /* hvt_run.c */
 int hvt_run(struct tender *t, struct tender_err *err);
+/* The exits every architecture has (entry failure, anything unknown):
+ * ends the guest with one line; always -1. */
+int hvt_exit_other(const struct hvt *h, struct tender_err *err);
 
 /* hvt_seccomp.c: installs the policy (call last before the first KVM_RUN). */
 int hvt_seccomp_install(struct tender *t, struct tender_err *err);

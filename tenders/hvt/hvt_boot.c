@@ -35,7 +35,7 @@ int hvt_boot_info(struct tender *t, struct tender_err *err)
     *bi = (struct hvt_boot_info){
         .mem_size = h->mem_size,
         .kernel_end = t->kernel_end,
-        .cpu_cycle_freq = h->tsc_hz,
+        .cpu_cycle_freq = h->cycle_hz,
         .cmdline = cmd_gpa,
         .mft = mft_gpa,
         .host_features = (h->user_mode ? HVT_FEATURE_USER_MODE : 0) |

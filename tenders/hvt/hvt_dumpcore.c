@@ -117,7 +117,7 @@ static int dumpcore_write(struct tender *t, struct tender_err *err)
     if (dup3(c.fd, HVT_DEBUG_FD_CORE, O_CLOEXEC) != HVT_DEBUG_FD_CORE)
         return tender_err_set(err, "dumpcore: dup3: %s", strerror(errno));
     c.fd = HVT_DEBUG_FD_CORE;
-    if (tender_core_begin(&c, EM_X86_64, 0, h->mem_size, &note, 1,
+    if (tender_core_begin(&c, t->elf.ehdr.e_machine, 0, h->mem_size, &note, 1,
                 err) != 0 ||
             tender_core_put_resident(&c, h->mem, err) != 0)
         return -1;

@@ -1,6 +1,7 @@
 /*
  * hvt_kvm.c: /dev/kvm, the VM with its one memory slot, and the vCPU with
- * its run area and TSC frequency (ref §2.3, §2.4).
+ * its run area (ref §2.3, §2.4); the rest of the vCPU set-up is the
+ * architecture's (hvt_kvm_<arch>.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@
 #define KVM_DEV "/dev/kvm"
 #define KVM_API_VERSION_REQUIRED 12
 
-static int hvt_kvm_need(struct hvt *h, int cap, const char *name,
+int hvt_kvm_need(const struct hvt *h, int cap, const char *name,
         struct tender_err *err)
 {
     if (ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, cap) <= 0)
@@ -43,8 +44,7 @@ int hvt_kvm_init(struct hvt *h, struct tender_err *err)
     if (rc != KVM_API_VERSION_REQUIRED)
         return tender_err_set(err, "KVM: API version is %d, %d required",
                 rc, KVM_API_VERSION_REQUIRED);
-    if (hvt_kvm_need(h, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", err) ||
-            hvt_kvm_need(h, KVM_CAP_GET_TSC_KHZ, "KVM_CAP_GET_TSC_KHZ", err))
+    if (hvt_kvm_need(h, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", err))
         return -1;
     h->vm_fd = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
     if (h->vm_fd < 0)
@@ -57,7 +57,7 @@ int hvt_kvm_init(struct hvt *h, struct tender_err *err)
 
 static int hvt_kvm_vcpu(struct hvt *h, struct tender_err *err)
 {
-    int size, khz;
+    int size;
     void *p;
 
     h->vcpu_fd = ioctl(h->vm_fd, KVM_CREATE_VCPU, 0);
@@ -75,14 +75,5 @@ static int hvt_kvm_vcpu(struct hvt *h, struct tender_err *err)
                 strerror(errno));
     h->run = p;
     h->run_size = (size_t)size;
-
-    khz = ioctl(h->vcpu_fd, KVM_GET_TSC_KHZ, 0);
-    if (khz < 0 && errno == EIO)
-        return tender_err_set(err, "KVM: host TSC is unstable, cannot "
-                "continue");
-    if (khz <= 0)
-        return tender_err_set(err, "KVM: KVM_GET_TSC_KHZ: %s",
-                khz < 0 ? strerror(errno) : "frequency is 0");
-    h->tsc_hz = (uint64_t)khz * 1000;
-    return 0;
+    return hvt_kvm_arch_vcpu(h, err);
 }

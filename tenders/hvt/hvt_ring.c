@@ -15,10 +15,11 @@
  *
  * The thread spins for HVT_RING_SPIN_US after its last work, then sets
  * kick_wanted and sleeps in epoll on the taps and a kick eventfd.  The
- * guest kicks (a 32-bit `out` to HVT_RING_KICK_PORT) only when it sees
- * kick_wanted; KVM_IOEVENTFD turns that `out` into an eventfd signal inside
- * the kernel, without a return to this process (if the kernel refuses, the
- * exit reaches hvt_run.c, which signals the eventfd itself).
+ * guest kicks (x86_64: a 32-bit `out` to HVT_RING_KICK_PORT) only when it
+ * sees kick_wanted; KVM_IOEVENTFD turns that kick into an eventfd signal
+ * inside the kernel, without a return to this process (if the kernel
+ * refuses, the exit reaches hvt_exit_<arch>.c, which signals the eventfd
+ * itself).
  *
  * Everything the guest writes is read once into a local copy and checked;
  * a malformed entry ends the guest with status 1 and a message, exactly
@@ -192,8 +193,8 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
         off += 2 * bytes;
         r->n_net++;
     }
-    r->spin_cycles = h->tsc_hz / 1000000 * HVT_RING_SPIN_US;
-    r->busy_cycles = h->tsc_hz / 1000000 * HVT_RING_BUSY_US;
+    r->spin_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_US;
+    r->busy_cycles = h->cycle_hz / 1000000 * HVT_RING_BUSY_US;
     r->started = 0;
     *ring = r;
     return 0;
@@ -204,9 +205,7 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
     struct hvt *h = hvt_of(t);
     struct hvt_ring *r;
     struct kvm_userspace_memory_region region = { .slot = 1 };
-    struct kvm_ioeventfd kick = {
-        .addr = HVT_RING_KICK_PORT, .len = 4, .flags = KVM_IOEVENTFD_FLAG_PIO,
-    };
+    struct kvm_ioeventfd kick = { .fd = -1 };
 
     if (hvt_ring_layout(t, &r, err) != 0)
         return -1;
@@ -234,6 +233,7 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
             return tender_err_set(err, "I/O rings: epoll_ctl: %s",
                     strerror(errno));
     }
+    hvt_exit_kick_ioeventfd(&kick);
     kick.fd = h->ring_kick_fd;
     /* Without it the kick is an ordinary exit (hvt_ring_kick()). */
     h->ring_ioeventfd = ioctl(h->vm_fd, KVM_IOEVENTFD, &kick) == 0;
@@ -484,7 +484,7 @@ static void *hvt_ring_thread(void *arg)
     __atomic_store_n(&r->started, 1, __ATOMIC_RELEASE);
     bool block_last = false;    /* the last work was a block request */
 
-    idle_since = __builtin_ia32_rdtsc();
+    idle_since = hvt_host_cycles();
     for (;;) {
         struct hvt_ring_pass pass;
         struct tender_err err;
@@ -500,7 +500,7 @@ static void *hvt_ring_thread(void *arg)
         }
         if (pass.work || pass.rx) {
             block_last = pass.block;
-            idle_since = __builtin_ia32_rdtsc();
+            idle_since = hvt_host_cycles();
             continue;
         }
         /* After a block request the guest, which waits for each one,
@@ -508,11 +508,11 @@ static void *hvt_ring_thread(void *arg)
          * for: a pause loop answers it sooner than sched_yield() (~1 us,
          * as much as a small read), and doubles small-block throughput. */
         if (block_last &&
-                __builtin_ia32_rdtsc() - idle_since < r->busy_cycles) {
-            __builtin_ia32_pause();
+                hvt_host_cycles() - idle_since < r->busy_cycles) {
+            hvt_host_relax();
             continue;
         }
-        if (__builtin_ia32_rdtsc() - idle_since < r->spin_cycles) {
+        if (hvt_host_cycles() - idle_since < r->spin_cycles) {
             /* Not a pause: on a machine with few CPUs the peer (ping, a
              * host process) must get this one while we wait for it
              * (a pause loop here cost a third of the flood-ping rate). */
@@ -520,7 +520,7 @@ static void *hvt_ring_thread(void *arg)
             continue;
         }
         hvt_ring_sleep(r, h);
-        idle_since = __builtin_ia32_rdtsc();
+        idle_since = hvt_host_cycles();
     }
     return NULL;
 }
@@ -556,14 +556,14 @@ int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
 void hvt_ring_drain(struct hvt *h)
 {
     const struct hvt_ring *r = h->ring;
-    uint64_t start = __builtin_ia32_rdtsc();
+    uint64_t start = hvt_host_cycles();
     bool kicked = false;
 
     for (unsigned i = 0; i < r->n_net; i++) {
         const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
 
         while (hvt_ring_load(&n->tx_tail) != hvt_ring_load(&n->tx_head) &&
-                __builtin_ia32_rdtsc() - start < h->tsc_hz) {
+                hvt_host_cycles() - start < h->cycle_hz) {
             if (!kicked) {
                 hvt_ring_kick(h);
                 kicked = true;

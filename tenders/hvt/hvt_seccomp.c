@@ -9,8 +9,9 @@
  *   syscall          argument restrictions                     for
  *   ---------------  ----------------------------------------  ----------
  *   ioctl            fd == the vCPU fd, request == KVM_RUN     run loop
- *   ioctl            fd == the vCPU fd, request == KVM_GET_REGS rip for
- *                                                              fatal exits
+ *   ioctl            fd == the vCPU fd, request == hvt_pc_ioctl  the pc for
+ *                    (x86_64 KVM_GET_REGS, aarch64             fatal exits
+ *                    KVM_GET_ONE_REG)
  *   write            fd == 1                                   PUTS
  *   write            fd == 2                                   messages
  *   exit_group       -                                         exit
@@ -63,7 +64,6 @@
 
 static const struct tender_seccomp_rule hvt_core_rules[] = {
     { "ioctl", 2, { FD_IS(TENDER_SV_VCPUFD), ARG_IS(1, KVM_RUN) } },
-    { "ioctl", 2, { FD_IS(TENDER_SV_VCPUFD), ARG_IS(1, KVM_GET_REGS) } },
     { "write", 1, { ARG_IS(0, STDOUT_FILENO) } },
     { "write", 1, { ARG_IS(0, STDERR_FILENO) } },
     { "exit_group", 0, { { 0 } } },
@@ -88,12 +88,15 @@ static const struct tender_seccomp_rule hvt_block_rules[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define N_CORE (N(hvt_core_rules) + 8)
+#define N_CORE (N(hvt_core_rules) + 1 + 8)
 
-/* The core rules, plus the rings' when offered (their fds are constants). */
+/* The core rules, the architecture's pc read, plus the rings' when offered
+ * (their fds are constants). */
 static size_t hvt_seccomp_core(const struct hvt *h,
         struct tender_seccomp_rule *rules)
 {
+    const struct tender_seccomp_rule pc = {
+        "ioctl", 2, { FD_IS(TENDER_SV_VCPUFD), ARG_IS(1, hvt_pc_ioctl) } };
     const struct tender_seccomp_rule ring[] = {
         { "read", 1, { ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
         { "epoll_pwait", 1, { ARG_IS(0, (uint64_t)h->ring_epoll_fd) } },
@@ -106,8 +109,9 @@ static size_t hvt_seccomp_core(const struct hvt *h,
     };
     size_t n = N(hvt_core_rules);
 
-    _Static_assert(N(ring) == N_CORE - N(hvt_core_rules), "N_CORE");
+    _Static_assert(N(ring) == N_CORE - N(hvt_core_rules) - 1, "N_CORE");
     memcpy(rules, hvt_core_rules, sizeof(hvt_core_rules));
+    rules[n++] = pc;
     if (h->ring == NULL)
         return n;
     memcpy(rules + n, ring, sizeof(ring));

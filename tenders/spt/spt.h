@@ -59,8 +59,10 @@ int spt_dumpcore_cmdarg(struct tender *t, const char *arg,
 int spt_dumpcore_setup(struct tender *t, struct tender_err *err);
 int spt_dumpcore_fork(struct tender *t, struct tender_err *err);
 
-/* spt_launch_<arch>.S: switches to the guest stack and jumps; no return. */
-void spt_launch(uint64_t stack_top, uint64_t entry, uint64_t boot_info)
+/* spt_launch_<arch>.S: switches to the guest stack (just below mem_top, as
+ * the architecture's calling convention has it at a function's entry) and
+ * jumps to entry with boot_info as the argument; no return. */
+void spt_launch(uint64_t mem_top, uint64_t entry, uint64_t boot_info)
     __attribute__((noreturn));
 
 #endif /* SPT_H */

@@ -129,7 +129,7 @@ static int dumpcore_write(struct tender *t, pid_t child, int sig,
 {
     struct spt *spt = spt_of(t);
     struct elf_prstatus ps;
-    struct user_fpregs_struct fp;
+    elf_fpregset_t fp;          /* user_fpregs_struct, user_fpsimd_struct */
     struct iovec iov = { .iov_base = &ps.pr_reg,
         .iov_len = sizeof(ps.pr_reg) };
     struct tender_core_note notes[] = {

@@ -1,11 +1,11 @@
 /*
  * spt_launch_x86_64.S: enter the guest.
  *
- *   void spt_launch(uint64_t stack_top, uint64_t entry, uint64_t boot_info)
+ *   void spt_launch(uint64_t mem_top, uint64_t entry, uint64_t boot_info)
  *
  * Runs with the seccomp filter already installed, so it must make no
- * system call.  Sets RSP = stack_top (mem_size - 8: the SysV alignment of a
- * function entered by `call`), RDI = the boot info, clears the other
+ * system call.  Sets RSP = mem_top - 8 (the SysV alignment of a function
+ * entered by `call`), RDI = the boot info, clears the other
  * general registers (no tender pointer left in them; spt shares one
  * address space with the tender anyway, and the FS base and the vector
  * registers are left as they are: the guest sets its own TLS base), and
@@ -15,7 +15,7 @@
     .globl spt_launch
     .type spt_launch, @function
 spt_launch:
-    mov %rdi, %rsp
+    lea -8(%rdi), %rsp
     mov %rsi, %rax
     mov %rdx, %rdi
     xor %ebx, %ebx

@@ -45,5 +45,5 @@ int spt_run(struct tender *t, struct tender_err *err)
         return -1;
     if (tender_seccomp_install(&prog, &bounds, err) != 0)
         return -1;
-    spt_launch(t->mem.size - 8, t->entry, SPT_BOOT_INFO_BASE);
+    spt_launch(t->mem.size, t->entry, SPT_BOOT_INFO_BASE);
 }
