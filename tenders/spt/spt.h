@@ -17,6 +17,8 @@ struct spt {
     bool exec_heap;             /* --x-exec-heap */
     int epollfd;
     int timerfd;
+    uint64_t boot_info_end;     /* guest memory above it is free below
+                                   SPT_GUEST_MIN_BASE (spt_launch.c) */
     const char *dump_dir;       /* --dumpcore (spt_dumpcore.c) */
     int dump_dirfd;
     pid_t dump_pid;
@@ -59,10 +61,25 @@ int spt_dumpcore_cmdarg(struct tender *t, const char *arg,
 int spt_dumpcore_setup(struct tender *t, struct tender_err *err);
 int spt_dumpcore_fork(struct tender *t, struct tender_err *err);
 
-/* spt_launch_<arch>.S: switches to the guest stack (just below mem_top, as
- * the architecture's calling convention has it at a function's entry) and
- * jumps to entry with boot_info as the argument; no return. */
-void spt_launch(uint64_t mem_top, uint64_t entry, uint64_t boot_info)
-    __attribute__((noreturn));
+/* spt_launch.c: entering the guest with nothing of the tender left.
+ * spt_launch_prepare() writes the launch code and block into guest memory
+ * and points insns[0..1] at room for max_insns BPF instructions each;
+ * spt_launch_set_filters() names the filters built there, in install
+ * order; spt_launch_detach() sets no_new_privs and takes back the kernel's
+ * pointers into the tender; spt_launch() never returns. */
+struct spt_launch;
+struct sock_filter;
+struct spt_launch *spt_launch_prepare(struct tender *t,
+        struct sock_filter **insns, size_t max_insns, struct tender_err *err);
+void spt_launch_set_filters(struct spt_launch *l,
+        const struct sock_fprog *first, const struct sock_fprog *second);
+int spt_launch_detach(struct tender_err *err);
+void spt_launch_debugger_hint(struct tender *t);
+void spt_launch(struct spt_launch *l) __attribute__((noreturn));
+
+/* spt_launch_<arch>.c: the highest user address + 1 a mapping can have,
+ * and the architecture's part of the launch block (SPT_LAUNCH_ARCH). */
+extern const uint64_t spt_launch_user_top;
+void spt_launch_arch_setup(uint8_t *arch);
 
 #endif /* SPT_H */

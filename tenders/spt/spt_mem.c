@@ -132,6 +132,7 @@ int spt_boot_info(struct tender *t, struct tender_err *err)
     bi->mft = (const void *)(uintptr_t)mft_addr;
     bi->epollfd = spt->epollfd;
     bi->timerfd = spt->timerfd;
+    spt->boot_info_end = ro_end;
     if (mprotect((void *)(uintptr_t)ro_start, ro_end - ro_start,
                 PROT_READ) != 0)
         return tender_err_set(err, "mprotect of the boot info failed: %s",

@@ -1,9 +1,11 @@
 """The spt debugging recipe (ref §8.2, docs/debugging.md), with real gdb.
 
-gdb runs solo5-spt itself, stops at spt_launch (the guest is loaded, the
-filter installed, nothing of it has run), loads the unikernel's symbols
-with add-symbol-file (its addresses are the host's: spt maps the guest at
-identical addresses) and debugs the guest like any program.
+gdb runs solo5-spt itself with no libthread_db (the tender unmaps glibc
+and clears the FS base before the guest runs: gdb's thread layer would
+lose the thread), stops once at spt_launch (the guest is loaded, nothing
+of it has run), loads the unikernel's symbols with add-symbol-file (its
+addresses are the host's: spt maps the guest at identical addresses) and
+debugs the guest like any program.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ def recipe(guest: str, args: str, commands: list[str]) -> str:
     gdb = run_gdb(
         SPT,
         [
-            "break spt_launch",
+            'set libthread-db-search-path ""',
+            "tbreak spt_launch",
             f"run --mem=2 {kernel} {args}",
             f"add-symbol-file {kernel}",
             *commands,
         ],
     )
-    assert "Breakpoint 1, " in gdb.output and "spt_launch" in gdb.output, gdb.output
+    assert "Temporary breakpoint 1, spt_launch" in gdb.output, gdb.output
+    assert "Cannot find user-level thread" not in gdb.output, gdb.output
     return gdb.output
 
 

@@ -23,6 +23,8 @@ ONLY = {
     "test_ring_hostile": {"hvt"},
     "bench_blk": {"hvt", "spt"},
     "bench_net": {"hvt", "spt"},
+    "test_spt_leak": {"spt"},
+    "test_entry_state": {"hvt", "spt"},
 }
 SHARED_SOURCE = {"test_net_2if": "test_net", "test_net_ring": "test_net"}
 NOT_BUILT = {"common", "test_too_many_entries"}

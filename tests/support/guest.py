@@ -101,12 +101,18 @@ def guest_path(guest: str, target: str) -> Path:
     return path
 
 
-def run(argv: Sequence[str | os.PathLike[str]], timeout: float = DEFAULT_TIMEOUT) -> GuestRun:
-    """Runs argv with no stdin; returns status and output, never raises on failure."""
+def run(
+    argv: Sequence[str | os.PathLike[str]],
+    timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+) -> GuestRun:
+    """Runs argv with no stdin (and `env`, if given, as its whole environment);
+    returns status and output, never raises on failure."""
     args = [os.fspath(a) for a in argv]
     try:
         proc = subprocess.run(
             args,
+            env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,
@@ -132,17 +138,19 @@ def run_guest(
     mem: int | None = None,
     tender_args: Sequence[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
 ) -> GuestRun:
     """Runs build/tests/<guest>/<guest>.<tender> on build/stage/bin/solo5-<tender>.
 
     `args` go to the guest (after the kernel), `tender_args` to the tender
-    (before it); `mem` defaults to the tender's test default.
+    (before it); `mem` defaults to the tender's test default; `env`, if
+    given, is the tender's whole environment.
     """
     t = tender(tender_name)
     assert t.binary.is_file(), f"{t.binary} is not built: run `scons -Q -j2`"
     kernel = guest_path(guest, t.name)
     size = t.mem if mem is None else mem
-    return run([t.binary, f"--mem={size}", *tender_args, kernel, *args], timeout)
+    return run([t.binary, f"--mem={size}", *tender_args, kernel, *args], timeout, env)
 
 
 def _text(data: bytes | str | None) -> str:
