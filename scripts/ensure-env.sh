@@ -29,6 +29,8 @@ SOLO5_TEST_PACKAGES=(
     devscripts debhelper build-essential scons python3-pyelftools python3-jinja2 groff-base
     # tests/debug: real gdb sessions against solo5-hvt-debug and solo5-spt, cores
     gdb
+    # tests/packaging/test_autoconf.py: a configure generated at test time
+    autoconf
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then

@@ -5,6 +5,12 @@
  * nothing: _start, exit and abort spin, the clocks return ~0 and I/O fails
  * with EUNSPEC.  A stub unikernel has no ABI note: no tender runs it.
  * Self-contained on purpose: it uses none of the shared bindings code.
+ *
+ * It references nothing outside itself, solo5_app_main included: it is the
+ * default link of the cc wrapper, so that the probes of build systems
+ * (autoconf's "does the C compiler create executables", AC_LINK_IFELSE,
+ * OCaml's configure) link a plain `int main(void)` program, as they do with
+ * upstream Solo5.  Every real target still needs solo5_app_main.
  */
 #include "solo5.h"
 
@@ -14,11 +20,6 @@ void _start(void *arg) STUB_NORETURN;
 void __stack_chk_fail(void) STUB_NORETURN;
 
 uintptr_t __stack_chk_guard = 0x00deadbeef0d0a00ULL;
-
-/* Referenced, never called: like every target, the stub bindings fail to
- * link an application that has no solo5_app_main(). */
-static int (*const stub_app_main)(const struct solo5_start_info *)
-    __attribute__((used)) = solo5_app_main;
 
 static void STUB_NORETURN stub_spin(void)
 {

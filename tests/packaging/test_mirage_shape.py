@@ -1,5 +1,6 @@
-"""The installed cc wrapper driven the way OCaml's configure (through
-ocaml-solo5) and MirageOS 4's dune rules drive it (ref §5.6)."""
+"""The installed cc wrapper driven the way MirageOS 4's dune rules drive it
+(ref §5.6).  ocaml-solo5's and OCaml's configure probes are in
+test_ocaml_solo5_probes.py and test_autoconf.py."""
 
 from __future__ import annotations
 
@@ -58,54 +59,6 @@ def work(installed: Path, tmp_path: Path) -> Path:
 
 def host_triple(installed: Path, work: Path) -> str:
     return run([CC, "-dumpmachine"], work, user_env(installed)).stdout.strip()
-
-
-def test_dumpmachine_names_the_arch_and_binutils(installed: Path, work: Path) -> None:
-    triple = host_triple(installed, work)
-    assert triple.split("-")[0] == "x86_64", triple  # TARGET_ARCH for ocaml-solo5
-    # ocaml-solo5 takes ar/ranlib/nm as <that triple>-<tool> when <target>-<tool> is absent.
-    for tool in ("ar", "ranlib", "nm"):
-        assert shutil.which(f"{triple}-{tool}", path="/usr/bin:/bin"), f"{triple}-{tool}"
-    # ... and the Solo5 ld and objcopy from PATH when present.
-    for tool in ("ld", "objcopy"):
-        found = shutil.which(f"{TRIPLE}-{tool}", path=user_env(installed)["PATH"])
-        assert found == str(installed / "bin" / f"{TRIPLE}-{tool}")
-
-
-def test_predefined_macros(installed: Path, work: Path) -> None:
-    """`cc -dM -E -` (clang detection and the arch's macros), freestanding."""
-    proc = run([CC, "-dM", "-E", "-"], work, user_env(installed))
-    macros = dict(
-        line.split(" ", 2)[1:] if line.count(" ") >= 2 else (line.split(" ")[1], "")
-        for line in proc.stdout.splitlines()
-        if line.startswith("#define ")
-    )
-    assert macros.get("__x86_64__") == "1"
-    assert "__clang__" not in macros  # the host compiler here is gcc
-    assert macros.get("__STDC_HOSTED__") == "0"  # -ffreestanding
-
-
-def test_configure_link_tests_default_to_the_stub(installed: Path, work: Path) -> None:
-    """Autoconf's link tests: a program with main() links (stub target, no
-    -z solo5-abi), and one calling a function nobody defines does not."""
-    env = user_env(installed)
-    triple = host_triple(installed, work)
-    (work / "bridge.c").write_text(BRIDGE_C)
-    run([CC, *OCAML_CFLAGS, "-c", "bridge.c"], work, env)
-    run([f"{triple}-ar", "rcs", "libbridge.a", "bridge.o"], work, env)
-
-    (work / "conftest.c").write_text("int main(void) { return 0; }\n")
-    run([CC, "-O2", "-o", "conftest", "conftest.c", "-L.", "-lbridge"], work, env)
-    assert (work / "conftest").read_bytes()[:4] == b"\x7fELF"
-    abi = run(["solo5-elftool", "query-abi", "conftest"], work, env, status=None)
-    assert abi.returncode == 1 and '"target"' not in abi.stdout, "stub binaries have no ABI"
-
-    (work / "missing.c").write_text(
-        "char dlopen(void);\nint main(void) { return dlopen(); }\n"
-    )
-    bad = run([CC, "-O2", "-o", "missing", "missing.c", "-L.", "-lbridge"], work, env,
-              status=None)
-    assert bad.returncode != 0 and "dlopen" in bad.stderr, bad.stderr
 
 
 @pytest.mark.parametrize("target", ["hvt", "spt"])
