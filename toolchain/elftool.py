@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from solo5_toolchain import elf, manifest, notes
-from solo5_toolchain.version import VERSION
+from solo5_toolchain.version import VERSION, VERSION_DESCRIPTION
 
 PROG = "solo5-elftool"
 STDOUT = "-"
@@ -35,7 +35,7 @@ class ToolError(Exception):
 def usage() -> str:
     return (
         f"usage: {PROG} COMMAND ...\n"
-        f"{PROG} version {VERSION}\n"
+        f"{PROG} version {VERSION_DESCRIPTION}\n"
         "\n"
         "COMMAND is one of:\n"
         "    gen-manifest SOURCE OUTPUT\n"
@@ -147,7 +147,7 @@ def run(argv: Sequence[str], stdout: TextIO) -> None:
         stdout.write(usage())
         return
     if len(argv) == 1 and argv[0] in ("-V", "--version"):
-        stdout.write(f"{PROG} version {VERSION}\n")
+        stdout.write(f"{PROG} version {VERSION_DESCRIPTION}\n")
         return
     if not argv:
         raise UsageError("")

@@ -24,7 +24,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "packaging"
 KINDS = ("opam", "debian")
 MAINTAINER = "Solo5 maintainers <solo5@example.org>"
 # The date of the changelog entry of VERSION: change it with VERSION.
-RELEASE_DATE = "Fri, 21 Nov 2025 12:00:00 +0000"
+RELEASE_DATE = "Sat, 05 Dec 2026 12:00:00 +0000"
 # Targets that had a solo5-bindings-<target> opam package (ref §5.3).
 HISTORICAL_BINDINGS = ("hvt", "spt", "virtio", "muen", "genode", "xen")
 EXECUTABLE = {"rules"}

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from solo5_toolchain import elf, targets
-from solo5_toolchain.version import VERSION
+from solo5_toolchain.version import VERSION_DESCRIPTION
 
 QEMU = "qemu-system-x86_64"
 DEFAULT_MEM_MB = 128
@@ -200,7 +200,7 @@ def run_parser() -> argparse.ArgumentParser:
                         help="accelerator (default auto: KVM when it can run the guest, "
                              "else TCG, with a note saying why)")
     parser.add_argument("--version", action="version",
-                        version=f"solo5-virtio-run version {VERSION}")
+                        version=f"solo5-virtio-run version {VERSION_DESCRIPTION}")
     parser.add_argument("-q", dest="quiet", action="store_true",
                         help="do not print the QEMU command")
     parser.add_argument("--qemu", default=os.environ.get("SOLO5_QEMU", QEMU),
@@ -329,7 +329,7 @@ def mkimage_parser() -> argparse.ArgumentParser:
                         help="raw: a sparse disk image (default); tar: a gzipped tar of a "
                              "sparse disk.raw, as Google Compute Engine imports")
     parser.add_argument("--version", action="version",
-                        version=f"solo5-virtio-mkimage version {VERSION}")
+                        version=f"solo5-virtio-mkimage version {VERSION_DESCRIPTION}")
     parser.add_argument("image", metavar="IMAGE", help="the file to write")
     parser.add_argument("unikernel", metavar="UNIKERNEL")
     parser.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER,

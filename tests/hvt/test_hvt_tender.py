@@ -16,7 +16,7 @@ import subprocess
 import pytest
 from support.guest import GuestRun, guest_path, run, run_guest
 
-from solo5_toolchain.version import VERSION
+from solo5_toolchain.version import VERSION_DESCRIPTION
 
 from .hvt_env import HVT, requires_hvt
 
@@ -162,7 +162,7 @@ def test_help_lists_modules() -> None:
 def test_version() -> None:
     result = run([HVT, "--version"])
     assert result.status == 0, result.describe()
-    assert f"solo5-hvt tender, version {VERSION}" in result.output
+    assert f"solo5-hvt tender, version {VERSION_DESCRIPTION}" in result.output
     assert "ABI version 2" in result.output
 
 

@@ -26,7 +26,7 @@ from support.guest import (
     tenders_under_test,
 )
 
-from solo5_toolchain.version import VERSION
+from solo5_toolchain.version import VERSION_DESCRIPTION
 
 TENDERS_UNDER_TEST = tenders_under_test()
 
@@ -232,7 +232,7 @@ def test_banner_and_memory_map(tender_name: str, mem: int) -> None:
     result = run_guest(tender_name, "test_hello", ["Hello_Solo5"], mem=mem)
     SUCCESS.check(result)
     lines = solo5_lines(result.stdout)
-    assert f"Solo5: Bindings version {VERSION}" in lines, result.describe()
+    assert f"Solo5: Bindings version {VERSION_DESCRIPTION}" in lines, result.describe()
 
     start = next((i for i, line in enumerate(lines) if line.startswith("Solo5: Memory map:")), None)
     assert start is not None, result.describe()

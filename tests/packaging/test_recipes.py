@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from solo5_toolchain import packaging
-from solo5_toolchain.version import VERSION
+from solo5_toolchain.version import VERSION, VERSION_DESCRIPTION
 
 from .conftest import TOP, check_hello, run, skip_unless_runnable, user_env
 
@@ -137,7 +137,7 @@ def test_opam_file_builds_and_installs(tmp_path: Path) -> None:
             run([scons, *argv[1:]], TOP, {"PATH": f"{Path(scons).parent}:/usr/bin:/bin"},
                 timeout=600)
     version = run(["solo5-elftool", "--version"], tmp_path, user_env(prefix)).stdout
-    assert version.strip() == f"solo5-elftool version {VERSION}"
+    assert version.strip() == f"solo5-elftool version {VERSION_DESCRIPTION}"
     assert (prefix / "lib" / "pkgconfig" / "solo5-bindings-hvt.pc").is_file()
 
 
@@ -165,7 +165,7 @@ def test_wheel_console_scripts_work_in_a_fresh_venv(wheel: Path, tmp_path: Path)
          "solo5"], tmp_path, SYSTEM_ENV)
     env = {**SYSTEM_ENV, "PATH": f"{venv}/bin:/usr/bin:/bin"}
     assert run(["solo5-elftool", "--version"], tmp_path, env).stdout == (
-        f"solo5-elftool version {VERSION}\n")
+        f"solo5-elftool version {VERSION_DESCRIPTION}\n")
     (tmp_path / "m.json").write_text(
         '{"type": "solo5.manifest", "version": 1, "devices": []}')
     c = run(["solo5-elftool", "gen-manifest", "m.json", "-"], tmp_path, env).stdout

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from solo5_toolchain import manpage
-from solo5_toolchain.version import VERSION
+from solo5_toolchain import manpage, targets
+from solo5_toolchain.version import VERSION, VERSION_DESCRIPTION
 
 from .conftest import TRIPLE, run, user_env
 
 WRAPPERS = {f"{TRIPLE}-{t}" for t in ("cc", "ld", "objcopy")}
+# Tender (without "solo5-") -> the target whose unikernels it runs.
+TENDER_TARGETS = {"hvt": "hvt", "hvt-debug": "hvt", "spt": "spt"}
 
 
 def installed_tools(prefix: Path) -> list[str]:
@@ -29,10 +31,16 @@ def test_every_solo5_tool_reports_the_one_version(installed: Path, tmp_path: Pat
             # OCaml's configure relies on `cc --version` being the compiler's.
             assert proc.returncode == 0, f"{tool} --version: {proc.stderr}"
             continue
-        first = (proc.stdout or proc.stderr).splitlines()[0] if proc.stdout or proc.stderr else ""
-        assert proc.returncode == 0 and f"version {VERSION}" in first, (
+        lines = (proc.stdout or proc.stderr).splitlines()
+        first = lines[0] if lines else ""
+        # The project's version and the upstream interfaces it implements.
+        assert proc.returncode == 0 and first.endswith(f" version {VERSION_DESCRIPTION}"), (
             f"{tool} --version: exit status {proc.returncode}, first line {first!r}"
         )
+        if tool.startswith("solo5-") and tool.removeprefix("solo5-") in TENDER_TARGETS:
+            # Upstream's second line, with the ABI version the tender runs.
+            abi = targets.TARGETS[TENDER_TARGETS[tool.removeprefix("solo5-")]].abi_version
+            assert lines[1:] == [f"ABI version {abi}"], f"{tool} --version: {lines!r}"
 
 
 def test_pkg_config_files_carry_the_version(installed: Path) -> None:

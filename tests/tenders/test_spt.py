@@ -15,7 +15,7 @@ from support import elfgen
 from support.elfgen import CODE, mft_field, mft_u16
 
 from solo5_toolchain import abi
-from solo5_toolchain.version import VERSION
+from solo5_toolchain.version import VERSION_DESCRIPTION
 
 WriteElf = Callable[[str, bytes], Path]
 BLOCK = [("storage", "BLOCK_BASIC")]
@@ -79,7 +79,8 @@ def test_help(spt: Path) -> None:
 
 def test_version(spt: Path) -> None:
     r = run(spt, "--version")
-    assert (r.returncode, r.stdout) == (0, f"solo5-spt tender, version {VERSION}\nABI version 2\n")
+    want = f"solo5-spt tender, version {VERSION_DESCRIPTION}\nABI version 2\n"
+    assert (r.returncode, r.stdout) == (0, want)
 
 
 @pytest.mark.parametrize("args", [[], ["--mem=4"], ["--"], ["--mem=4", "--"]])

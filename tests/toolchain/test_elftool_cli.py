@@ -12,7 +12,7 @@ import pytest
 from toolchain_helpers import PT_LOAD, PT_NOTE, Segment, build_elf, run
 
 from solo5_toolchain import manifest, notes
-from solo5_toolchain.version import VERSION
+from solo5_toolchain.version import VERSION, VERSION_DESCRIPTION
 
 MANIFEST = """{
   "type": "solo5.manifest",
@@ -57,7 +57,8 @@ def test_help(elftool: Path) -> None:
 
 def test_version(elftool: Path) -> None:
     result = run([elftool, "--version"])
-    assert (result.returncode, result.stdout) == (0, f"solo5-elftool version {VERSION}\n")
+    want = f"solo5-elftool version {VERSION_DESCRIPTION}\n"
+    assert (result.returncode, result.stdout) == (0, want)
 
 
 def test_no_arguments_prints_usage(elftool: Path) -> None:
