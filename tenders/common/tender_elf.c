@@ -149,6 +149,8 @@ static int elf_note_in(int fd, const Elf64_Phdr *ph, unsigned idx,
     uint64_t desc_off, pad, end;
     void *buf;
 
+    if (ph->p_filesz == 0)
+        return 0; /* the empty PT_NOTE the linker leaves for an absent note */
     if (ph->p_filesz < NOTE_HEADER_SIZE)
         return tender_err_set(err, "phdr[%u] note does not fall within "
                 "valid size (%llu < %zu)", idx,
