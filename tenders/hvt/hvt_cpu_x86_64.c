@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 
 #include "hvt.h"
+#include "hvt_cpuid_x86_64.h"
 
 #define GDT_BASE 0x1000ULL
 #define PML4_BASE 0x2000ULL
@@ -180,28 +181,41 @@ static int hvt_cpu_sregs(struct hvt *h, bool nx_ok, struct tender_err *err)
     return 0;
 }
 
-/* What KVM supports is what the guest sees, unfiltered (as upstream).
- * *nx_ok tells whether that includes NX (EFER.NXE is refused otherwise). */
+/* The guest's CPUID: the allowlist of hvt_cpuid_x86_64.c over what KVM
+ * supports (upstream passes all of it). */
+static int hvt_cpu_set_cpuid(struct hvt *h, struct kvm_cpuid2 *host,
+        struct kvm_cpuid2 *guest, struct tender_err *err)
+{
+    host->nent = CPUID_MAX_ENTRIES;
+    if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, host) != 0)
+        return tender_err_set(err, "KVM: KVM_GET_SUPPORTED_CPUID: %s",
+                strerror(errno));
+    if (hvt_cpuid_filter(host, guest, CPUID_MAX_ENTRIES, err) != 0)
+        return -1;
+    if (ioctl(h->vcpu_fd, KVM_SET_CPUID2, guest) != 0)
+        return tender_err_set(err, "KVM: KVM_SET_CPUID2: %s", strerror(errno));
+    return 0;
+}
+
+/* Sets the guest's CPUID; *nx_ok tells whether it includes NX (EFER.NXE is
+ * refused otherwise). */
 static int hvt_cpu_cpuid(struct hvt *h, bool *nx_ok, struct tender_err *err)
 {
     size_t size = sizeof(struct kvm_cpuid2) +
         CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
-    struct kvm_cpuid2 *cpuid = calloc(1, size);
-    int rc = 0;
+    struct kvm_cpuid2 *host = calloc(1, size), *guest = calloc(1, size);
+    int rc;
 
-    if (cpuid == NULL)
-        return tender_err_set(err, "out of memory");
-    cpuid->nent = CPUID_MAX_ENTRIES;
-    if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) != 0)
-        rc = tender_err_set(err, "KVM: KVM_GET_SUPPORTED_CPUID: %s",
-                strerror(errno));
-    else if (ioctl(h->vcpu_fd, KVM_SET_CPUID2, cpuid) != 0)
-        rc = tender_err_set(err, "KVM: KVM_SET_CPUID2: %s", strerror(errno));
     *nx_ok = false;
-    for (uint32_t i = 0; rc == 0 && i < cpuid->nent; i++)
-        if (cpuid->entries[i].function == CPUID_EXT_FEATURES)
-            *nx_ok = (cpuid->entries[i].edx & CPUID_EXT_EDX_NX) != 0;
-    free(cpuid);
+    if (host == NULL || guest == NULL)
+        rc = tender_err_set(err, "out of memory");
+    else
+        rc = hvt_cpu_set_cpuid(h, host, guest, err);
+    for (uint32_t i = 0; rc == 0 && i < guest->nent; i++)
+        if (guest->entries[i].function == CPUID_EXT_FEATURES)
+            *nx_ok = (guest->entries[i].edx & CPUID_EXT_EDX_NX) != 0;
+    free(host);
+    free(guest);
     return rc;
 }
 

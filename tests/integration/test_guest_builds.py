@@ -25,6 +25,7 @@ ONLY = {
     "bench_net": {"hvt", "spt"},
     "test_spt_leak": {"spt"},
     "test_entry_state": {"hvt", "spt"},
+    "test_cpuid": {"hvt"},
 }
 SHARED_SOURCE = {"test_net_2if": "test_net", "test_net_ring": "test_net"}
 NOT_BUILT = {"common", "test_too_many_entries"}
