@@ -31,6 +31,8 @@ SOLO5_TEST_PACKAGES=(
     gdb
     # tests/packaging/test_autoconf.py: a configure generated at test time
     autoconf
+    # tests/fuzz, scripts/fuzz: the libFuzzer harnesses (clang, its fuzzer runtime)
+    clang libclang-rt-14-dev
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then

@@ -205,7 +205,9 @@ class _Reader:
         if char in _ESCAPES:
             return _ESCAPES[char]
         if char != "u":
-            raise self.fail(f"invalid escape '\\{char}'")
+            # Escaped like every echoed value: a backslash before a
+            # newline must not split the one-line message.
+            raise self.fail(f"invalid escape '\\{_quote_char(char)}'")
         code = self.hex4()
         if 0xD800 <= code < 0xDC00 and self.text.startswith("\\u", self.pos):
             self.pos += 2

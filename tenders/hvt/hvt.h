@@ -166,6 +166,8 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err);
  * lays out the slots; *ring stays NULL if no rings are offered. */
 int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
         struct tender_err *err);
+/* Undoes hvt_ring_layout() (a tender never needs to: for harnesses). */
+void hvt_ring_free(struct hvt_ring *r);
 /* What one pass of the I/O thread found: a block request, any work at all
  * (block, TX, the guest turning the rings on), frames received. */
 struct hvt_ring_pass {
@@ -178,6 +180,8 @@ int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
         struct tender_err *err);
 uint64_t hvt_ring_gpa(const struct hvt *h);
 uint64_t hvt_ring_size(const struct hvt *h);
+/* The area's host mapping (size hvt_ring_size()), or NULL. */
+struct hvt_ring_area *hvt_ring_host_area(const struct hvt *h);
 int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
         const struct sock_fprog *bounds, struct tender_err *err);
 void hvt_ring_kick(const struct hvt *h);

@@ -200,6 +200,14 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
     return 0;
 }
 
+void hvt_ring_free(struct hvt_ring *r)
+{
+    if (r == NULL)
+        return;
+    munmap(r->mem, r->size);
+    free(r);
+}
+
 int hvt_ring_setup(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
@@ -249,6 +257,11 @@ uint64_t hvt_ring_gpa(const struct hvt *h)
 uint64_t hvt_ring_size(const struct hvt *h)
 {
     return h->ring != NULL ? h->ring->size : 0;
+}
+
+struct hvt_ring_area *hvt_ring_host_area(const struct hvt *h)
+{
+    return h->ring != NULL ? h->ring->area : NULL;
 }
 
 /* TX: every frame the guest queued on device d goes to its tap; *work

@@ -271,6 +271,17 @@ def test_a_number_too_long_for_python_is_one_error(elftool: Path, tmp_path: Path
     )
 
 
+def test_an_escaped_newline_in_a_string_is_one_line(elftool: Path, tmp_path: Path) -> None:
+    # fuzz/fuzz_elftool.py: the message echoed the backslash and the raw
+    # newline after it, splitting the error over two lines.
+    source = tmp_path / "manifest.json"
+    source.write_text('{"type": "solo5.\\\n"}')
+    result = run([elftool, "gen-manifest", source, "-"])
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"solo5-elftool: {source}:1: invalid JSON: invalid escape '\\\\n'\n"
+
+
 def test_standard_output_errors_are_one_line(elftool: Path, stage: Path) -> None:
     hello = Path(stage).parent / "tests" / "test_hello" / "test_hello.spt"
     with open("/dev/full", "w") as full:

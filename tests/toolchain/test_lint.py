@@ -1,4 +1,4 @@
-"""toolchain/ is mypy --strict and ruff clean (the tools come with the test extras)."""
+"""toolchain/ is mypy --strict and ruff clean, fuzz/ ruff clean (the tools come with the test extras)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_mypy_strict(top: Path, tmp_path: Path) -> None:
 
 def test_ruff(top: Path) -> None:
     result = subprocess.run(
-        [tool("ruff"), "check", "--no-cache", "toolchain", "tests/toolchain"],
+        [tool("ruff"), "check", "--no-cache", "toolchain", "tests/toolchain", "fuzz", "tests/fuzz"],
         capture_output=True, text=True, cwd=top, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
