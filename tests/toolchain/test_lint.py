@@ -1,4 +1,4 @@
-"""toolchain/ is mypy --strict and ruff clean, fuzz/ ruff clean (the tools come with the test extras)."""
+"""toolchain/ is mypy --strict and ruff clean, fuzz/ ruff clean (tools: the test extras)."""
 
 from __future__ import annotations
 
