@@ -27,7 +27,6 @@
  * guest's rx_tail; a served block request is acknowledged with its seq.
  */
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,8 +63,6 @@ static void ring_open(struct ring *r)
 
     FUZZ_CHECK(hvt_ring_layout(&fake.t, &ring, &err) == 0 && ring != NULL);
     fake.h.ring = ring;
-    fake.h.ring_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    FUZZ_CHECK(fake.h.ring_epoll_fd >= 0);
     r->area = hvt_ring_host_area(&fake.h);
     r->host = (uint8_t *)r->area;
     r->size = hvt_ring_size(&fake.h);
@@ -82,8 +79,6 @@ static void ring_close(void)
 {
     hvt_ring_free(fake.h.ring);
     fake.h.ring = NULL;
-    close(fake.h.ring_epoll_fd);
-    fake.h.ring_epoll_fd = -1;
 }
 
 static void op_poke(struct ring *r, struct fuzz_in *in)

@@ -203,7 +203,13 @@ HVT_STRUCTS: Final = {
         192,
     ),
     "hvt_ring_area": (
-        [("kick_wanted", 0), ("guest_on", 64), ("block", 128), ("net", 256)],
+        [
+            ("kick_wanted", 0),
+            ("io_heartbeat", 4),
+            ("guest_on", 64),
+            ("block", 128),
+            ("net", 256),
+        ],
         256 + 192 * 64,
     ),
 }

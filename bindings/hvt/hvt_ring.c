@@ -16,11 +16,19 @@
  * usually arrives well within this, and spinning at CPL3 is cheap while an
  * exit costs tens of microseconds on kvm-pvm. */
 #define HVT_RING_YIELD_SPIN_NS 300000ULL
+/* ... as long as the I/O thread is seen at work: a thread that has made no
+ * round for this long has no CPU (it may share this vCPU's), and waiting in
+ * POLL then gives the CPU back and lets the vCPU thread serve the rings. */
+#define HVT_RING_STALL_NS 20000ULL
 /* A full TX ring is drained by the tender within microseconds; after this
  * many pause iterations the frame is dropped (as a NIC with a full queue). */
 #define HVT_RING_TX_SPIN 2000000UL
 
 static struct hvt_ring_area *hvt_ring;
+/* The last solo5_net_read() found the RX ring empty. */
+static bool hvt_ring_rx_was_empty;
+/* When we last kicked the I/O thread awake. */
+static solo5_time_t hvt_ring_kicked_at;
 
 static uint32_t ring_load(const uint32_t *p)
 {
@@ -38,8 +46,17 @@ static void ring_store(uint32_t *p, uint32_t v)
 static void ring_kick_if_wanted(void)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&hvt_ring->kick_wanted, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&hvt_ring->kick_wanted, __ATOMIC_RELAXED)) {
         hvt_ring_kick();
+        hvt_ring_kicked_at = solo5_clock_monotonic();
+    }
+}
+
+/* The I/O thread sleeps (and was not just kicked awake). */
+static bool ring_thread_asleep(solo5_time_t now)
+{
+    return ring_load(&hvt_ring->kick_wanted) &&
+        now - hvt_ring_kicked_at > HVT_RING_STALL_NS;
 }
 
 bool hvt_ring_init(const struct hvt_boot_info *bi)
@@ -108,8 +125,15 @@ solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
     const struct hvt_ring_slot *slot;
     size_t len;
 
-    if (head == tail)
+    if (head == tail) {
+        /* A guest that polls with reads instead of solo5_yield(): only a
+         * thread that is awake reads the taps (POLL reads them itself). */
+        if (hvt_ring_rx_was_empty)
+            ring_kick_if_wanted();
+        hvt_ring_rx_was_empty = true;
         return SOLO5_R_AGAIN;
+    }
+    hvt_ring_rx_was_empty = false;
     slot = (const struct hvt_ring_slot *)(n->rx +
             (tail % n->slots) * n->slot_size);
     len = slot->len;
@@ -141,15 +165,17 @@ static uint64_t ring_rx_ready(void)
 }
 
 /*
- * solo5_yield() with rings: frames already there (or arriving within a
- * short spin, bounded by the deadline) cost no exit; otherwise POLL, which
- * the tender ends when the I/O thread fills an RX ring.  Returns true with
- * *set filled if it could answer without POLL.
+ * solo5_yield() with rings: frames already there, or arriving while the
+ * I/O thread works and we spin (bounded by the deadline), cost no exit.
+ * The spin stops as soon as it cannot help: the thread went to sleep
+ * (only POLL would see new frames) or made no round for HVT_RING_STALL_NS.
+ * Returns true with *set filled if it could answer without POLL.
  */
 bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
 {
     solo5_time_t now = solo5_clock_monotonic();
-    solo5_time_t until = now + HVT_RING_YIELD_SPIN_NS;
+    solo5_time_t until = now + HVT_RING_YIELD_SPIN_NS, beat_seen = now;
+    uint32_t beat = ring_load(&hvt_ring->io_heartbeat), b;
 
     if (deadline < until)
         until = deadline;
@@ -157,8 +183,15 @@ bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
         *set = ring_rx_ready();
         if (*set != 0 || deadline <= now)
             return true;
-        if (now >= until)
+        if (now >= until || ring_thread_asleep(now))
             return false;
+        b = ring_load(&hvt_ring->io_heartbeat);
+        if (b != beat) {
+            beat = b;
+            beat_seen = now;
+        } else if (now - beat_seen > HVT_RING_STALL_NS) {
+            return false;
+        }
         hvt_cpu_relax();
         now = solo5_clock_monotonic();
     }

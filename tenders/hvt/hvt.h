@@ -74,7 +74,6 @@ struct hvt {
     bool io_rings;
     struct hvt_ring *ring;
     int ring_kick_fd, ring_rx_fd;
-    int ring_epoll_fd;          /* the I/O thread's: taps and the kick */
     int ring_poll_fd;           /* POLL's once the guest uses the rings */
     bool ring_ioeventfd;        /* the kick never reaches the run loop */
     int ring_polling;           /* the vCPU thread is in POLL (atomic) */
@@ -185,10 +184,19 @@ struct hvt_ring_area *hvt_ring_host_area(const struct hvt *h);
 int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
         const struct sock_fprog *bounds, struct tender_err *err);
 void hvt_ring_kick(const struct hvt *h);
-void hvt_ring_drain(struct hvt *h);
+/* HALT: sends what the guest queued (-1 with err for a malformed entry). */
+int hvt_ring_drain(struct hvt *h, struct tender_err *err);
 uint64_t hvt_ring_rx_ready(const struct hvt *h);
 bool hvt_ring_guest_on(const struct hvt *h);
-uint64_t hvt_ring_poll_begin(struct hvt *h);
+/* Every exit: the vCPU thread sends the frames the guest queued (-1 with
+ * err for a malformed entry). */
+int hvt_ring_send(struct hvt *h, struct tender_err *err);
+/* POLL's side: RX filled by the vCPU thread (-1 with err for a malformed
+ * entry), *ready the handles with frames. */
+int hvt_ring_poll_begin(struct hvt *h, uint64_t *ready,
+        struct tender_err *err);
+int hvt_ring_poll_fill(struct hvt *h, uint64_t *ready,
+        struct tender_err *err);
 uint64_t hvt_ring_poll_end(struct hvt *h);
 
 /* hvt_run.c */

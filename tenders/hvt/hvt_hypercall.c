@@ -26,6 +26,9 @@
 #include "tender_modules.h"
 
 #define NSEC_PER_SEC 1000000000ULL
+/* epoll data of the POLL sets' own fds (devices: their manifest index). */
+#define POLL_EV_TIMER UINT64_MAX
+#define POLL_EV_RING_RX (UINT64_MAX - 1)
 
 /* Points *arg at a checked host copy location of the guest struct. */
 static void *hvt_arg(struct hvt *h, uint64_t gpa, size_t size,
@@ -79,23 +82,31 @@ static int hvt_puts(struct hvt *h, uint64_t gpa, struct tender_err *err)
     return 0;
 }
 
-/* POLL with I/O rings: the tap fds belong to the I/O thread, which signals
- * ring_rx_fd (in the epoll set) when frames reach an RX ring. */
+/* POLL with I/O rings: frames reach the guest through the RX rings, filled
+ * here from the taps (the set has them, level-triggered) or by the I/O
+ * thread, which then signals ring_rx_fd.  Ends with frames or at the
+ * timer. */
 static int hvt_poll_ring(struct tender *t, void *p, struct hvt_hc_poll *a,
         struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
-    struct epoll_event ev[2];
-    uint64_t ready = hvt_ring_poll_begin(h);
+    struct epoll_event ev[MFT_MAX_ENTRIES + 2];
+    uint64_t ready;
+    bool timer = false;
     int n;
 
-    while (ready == 0) {
-        n = epoll_pwait(h->ring_poll_fd, ev, 2, -1, NULL);
+    if (hvt_ring_poll_begin(h, &ready, err) != 0)
+        return -1;
+    while (ready == 0 && !timer) {
+        n = epoll_pwait(h->ring_poll_fd, ev, MFT_MAX_ENTRIES + 2, -1, NULL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return tender_err_set(err, "epoll_pwait: %s", strerror(errno));
-        break;
+        for (int i = 0; i < n; i++)
+            timer |= ev[i].data.u64 == POLL_EV_TIMER;
+        if (hvt_ring_poll_fill(h, &ready, err) != 0)
+            return -1;
     }
     a->ready_set = hvt_ring_poll_end(h);
     a->ret = __builtin_popcountll(a->ready_set);
@@ -269,7 +280,7 @@ static int hvt_halt(struct hvt *h, uint64_t gpa, int *status,
     /* The process status is 8 bits; -1 (error) must not escape as such. */
     *status = a.exit_status & 0xff;
     if (h->ring != NULL)
-        hvt_ring_drain(h);
+        return hvt_ring_drain(h, err) != 0 ? -1 : 1;
     return 1;
 }
 
@@ -278,6 +289,9 @@ int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
 {
     struct hvt *h = hvt_of(t);
 
+    /* Frames the guest queued leave with any exit (hvt_ring.c). */
+    if (h->ring != NULL && hvt_ring_send(h, err) != 0)
+        return -1;
     switch (nr) {
     case HVT_HYPERCALL_WALLTIME:
         return hvt_walltime(h, gpa, err);
@@ -307,12 +321,13 @@ int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
 }
 
 /* The POLL machinery: a timer and every NET device in one epoll set; with
- * I/O rings a second one, the timer and the rings' eventfd (hvt_ring.c),
+ * I/O rings a second one, the same plus the rings' eventfd (hvt_ring.c),
  * for once the guest uses them. */
 int hvt_poll_setup(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
-    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = POLL_EV_TIMER };
+    struct epoll_event rx = { .events = EPOLLIN, .data.u64 = POLL_EV_RING_RX };
 
     h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (h->epoll_fd < 0)
@@ -326,7 +341,7 @@ int hvt_poll_setup(struct tender *t, struct tender_err *err)
         h->ring_poll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (h->ring_poll_fd < 0 || epoll_ctl(h->ring_poll_fd, EPOLL_CTL_ADD,
                     h->timer_fd, &ev) != 0 || epoll_ctl(h->ring_poll_fd,
-                    EPOLL_CTL_ADD, h->ring_rx_fd, &ev) != 0)
+                    EPOLL_CTL_ADD, h->ring_rx_fd, &rx) != 0)
             return tender_err_set(err, "epoll (rings): %s", strerror(errno));
     }
     for (unsigned i = 1; i < t->mft->entries; i++) {
@@ -340,7 +355,9 @@ int hvt_poll_setup(struct tender *t, struct tender_err *err)
             continue;
         h->has_net = true;
         ev.data.u64 = i;
-        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, e->b.hostfd, &ev) != 0)
+        if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, e->b.hostfd, &ev) != 0 ||
+                (h->ring != NULL && epoll_ctl(h->ring_poll_fd, EPOLL_CTL_ADD,
+                    e->b.hostfd, &ev) != 0))
             return tender_err_set(err, "%s: epoll_ctl: %s", e->name,
                     strerror(errno));
     }

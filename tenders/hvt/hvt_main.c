@@ -18,8 +18,7 @@ int main(int argc, char **argv)
         .epoll_fd = -1, .timer_fd = -1,
         .user_mode = true,
         .io_rings = true,
-        .ring_kick_fd = -1, .ring_rx_fd = -1, .ring_epoll_fd = -1,
-        .ring_poll_fd = -1,
+        .ring_kick_fd = -1, .ring_rx_fd = -1, .ring_poll_fd = -1,
     };
 
     return tender_main(&hvt_backend, argc, argv, &hvt);

@@ -7,19 +7,26 @@
  * hvt_abi.h) beyond mem_size, served by an I/O thread of the tender:
  *
  *   - TX: the guest queues frames; the thread writes them to the tap.
- *   - RX: the thread reads the tap (epoll, edge-triggered) into the RX ring;
- *     the guest takes frames without exiting, and POLL wakes on the ring
- *     (an eventfd in the vCPU thread's epoll set) instead of the tap.
+ *   - RX: the thread, while it runs, reads the taps into the RX rings; the
+ *     guest takes frames without exiting.  A guest that waits for frames
+ *     spins while the thread runs (hvt_ring_area.io_heartbeat says it
+ *     does), else waits in POLL, where the vCPU thread reads the taps
+ *     itself (or is woken by the thread through an eventfd).
  *   - Block: one request at a time, pread/pwrite straight into guest memory
  *     (every buffer through hvt_gpa()), completion in the same struct.
  *
  * The thread spins for HVT_RING_SPIN_US after its last work, then sets
- * kick_wanted and sleeps in epoll on the taps and a kick eventfd.  The
- * guest kicks (x86_64: a 32-bit `out` to HVT_RING_KICK_PORT) only when it
+ * kick_wanted and sleeps in a read of the kick eventfd.  The guest kicks (x86_64: a 32-bit `out` to HVT_RING_KICK_PORT) only when it
  * sees kick_wanted; KVM_IOEVENTFD turns that kick into an eventfd signal
  * inside the kernel, without a return to this process (if the kernel
  * refuses, the exit reaches hvt_exit_<arch>.c, which signals the eventfd
  * itself).
+ *
+ * A device's TX and RX are each served by whichever thread takes them
+ * first (hvt_ring_take()): the I/O thread on its rounds, the vCPU thread in
+ * POLL and at HALT.  A reply the guest queued before waiting thus leaves
+ * with the POLL exit even when the I/O thread has no CPU (on a small host
+ * it may share the vCPU thread's, which then does not give it up).
  *
  * Everything the guest writes is read once into a local copy and checked;
  * a malformed entry ends the guest with status 1 and a message, exactly
@@ -34,7 +41,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -51,8 +57,6 @@
  * the CPU (hvt_ring_thread()). */
 #define HVT_RING_BUSY_US 20
 #define HVT_RING_AREA_ALIGN 4096ULL
-/* epoll data of the kick eventfd in the thread's set (taps: net index). */
-#define HVT_RING_EV_KICK UINT64_MAX
 
 struct hvt_ring_dev {
     const struct mft_entry *e;
@@ -61,6 +65,9 @@ struct hvt_ring_dev {
     uint8_t *tx, *rx;           /* host addresses of the slots */
     uint32_t tx_tail, rx_head;  /* the tender's own indices (private copy) */
     bool rx_blocked;            /* RX ring was full: tap not drained */
+    /* Who serves TX / RX right now (hvt_ring_take()): the indices above and
+     * the tap's write / read side belong to the holder. */
+    int tx_busy, rx_busy;
 };
 
 /* Until the guest sets guest_on, the thread serves TX and block requests
@@ -76,6 +83,7 @@ struct hvt_ring {
     struct hvt_ring_dev net[MFT_MAX_ENTRIES];
     uint32_t block_done;        /* last completed request seq */
     bool on;                    /* the guest set guest_on: taps are ours */
+    uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
     uint64_t spin_cycles, busy_cycles;
     pthread_t thread;
     int started;                /* 1 filter installed, -1 failed */
@@ -226,21 +234,12 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
         return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION (I/O "
                 "rings): %s", strerror(errno));
 
-    h->ring_kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    /* The thread sleeps in a blocking read of the kick eventfd. */
+    h->ring_kick_fd = eventfd(0, EFD_CLOEXEC);
     h->ring_rx_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    h->ring_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (h->ring_kick_fd < 0 || h->ring_rx_fd < 0 || h->ring_epoll_fd < 0)
-        return tender_err_set(err, "I/O rings: eventfd/epoll: %s",
+    if (h->ring_kick_fd < 0 || h->ring_rx_fd < 0)
+        return tender_err_set(err, "I/O rings: eventfd: %s",
                 strerror(errno));
-    {
-        struct epoll_event ev = { .events = EPOLLIN,
-            .data.u64 = HVT_RING_EV_KICK };
-
-        if (epoll_ctl(h->ring_epoll_fd, EPOLL_CTL_ADD, h->ring_kick_fd,
-                    &ev) != 0)
-            return tender_err_set(err, "I/O rings: epoll_ctl: %s",
-                    strerror(errno));
-    }
     hvt_exit_kick_ioeventfd(&kick);
     kick.fd = h->ring_kick_fd;
     /* Without it the kick is an ordinary exit (hvt_ring_kick()). */
@@ -264,9 +263,21 @@ struct hvt_ring_area *hvt_ring_host_area(const struct hvt *h)
     return h->ring != NULL ? h->ring->area : NULL;
 }
 
+/* Try-locks of a device's TX or RX: the loser skips, the holder serves
+ * everything that is queued. */
+static bool hvt_ring_take(int *busy)
+{
+    return __atomic_exchange_n(busy, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void hvt_ring_give(int *busy)
+{
+    __atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+}
+
 /* TX: every frame the guest queued on device d goes to its tap; *work
  * tells whether there were any. */
-static int hvt_ring_tx(struct hvt_ring *r, struct hvt_ring_dev *d,
+static int hvt_ring_tx_held(struct hvt_ring *r, struct hvt_ring_dev *d,
         bool *work, struct tender_err *err)
 {
     struct hvt_ring_net *n = &r->area->net[d->handle];
@@ -300,9 +311,22 @@ static int hvt_ring_tx(struct hvt_ring *r, struct hvt_ring_dev *d,
     return 0;
 }
 
+static int hvt_ring_tx(struct hvt_ring *r, struct hvt_ring_dev *d,
+        bool *work, struct tender_err *err)
+{
+    int rc;
+
+    *work = false;
+    if (!hvt_ring_take(&d->tx_busy))
+        return 0;
+    rc = hvt_ring_tx_held(r, d, work, err);
+    hvt_ring_give(&d->tx_busy);
+    return rc;
+}
+
 /* RX: frames from the tap into free slots; *work tells whether any
  * arrived. */
-static int hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d,
+static int hvt_ring_rx_held(struct hvt_ring *r, struct hvt_ring_dev *d,
         bool *work, struct tender_err *err)
 {
     struct hvt_ring_net *n = &r->area->net[d->handle];
@@ -316,8 +340,9 @@ static int hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d,
         if (d->rx_head - tail > HVT_RING_SLOTS)
             return tender_err_set(err, "%s: Invalid I/O ring index: "
                     "rx_tail=%u, rx_head=%u", d->e->name, tail, d->rx_head);
-        d->rx_blocked = d->rx_head - tail == HVT_RING_SLOTS;
-        if (d->rx_blocked)
+        __atomic_store_n(&d->rx_blocked, d->rx_head - tail == HVT_RING_SLOTS,
+                __ATOMIC_RELAXED);
+        if (d->rx_head - tail == HVT_RING_SLOTS)
             break;
         slot = d->rx + (d->rx_head % HVT_RING_SLOTS) * r->slot_size;
         do {
@@ -337,6 +362,19 @@ static int hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d,
         *work = true;
     }
     return 0;
+}
+
+static int hvt_ring_rx(struct hvt_ring *r, struct hvt_ring_dev *d,
+        bool *work, struct tender_err *err)
+{
+    int rc;
+
+    *work = false;
+    if (!hvt_ring_take(&d->rx_busy))
+        return 0;
+    rc = hvt_ring_rx_held(r, d, work, err);
+    hvt_ring_give(&d->rx_busy);
+    return rc;
 }
 
 /* The attached BLOCK device `handle`, or NULL. */
@@ -399,24 +437,6 @@ bool hvt_ring_guest_on(const struct hvt *h)
     return hvt_ring_load(&h->ring->area->guest_on) != 0;
 }
 
-/* The guest turned the rings on: the taps go into the thread's epoll set
- * (edge-triggered: the thread reads each until EAGAIN or a full ring). */
-static int hvt_ring_turn_on(struct hvt_ring *r, const struct hvt *h,
-        struct tender_err *err)
-{
-    for (unsigned i = 0; i < r->n_net; i++) {
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
-            .data.u64 = i };
-
-        if (epoll_ctl(h->ring_epoll_fd, EPOLL_CTL_ADD, r->net[i].e->b.hostfd,
-                    &ev) != 0)
-            return tender_err_set(err, "%s: epoll_ctl: %s",
-                    r->net[i].e->name, strerror(errno));
-    }
-    r->on = true;
-    return 0;
-}
-
 /* One look at everything the guest may have queued, and the taps. */
 int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
         struct tender_err *err)
@@ -428,8 +448,7 @@ int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
         return -1;
     pass->work = pass->block;
     if (!r->on && hvt_ring_load(&r->area->guest_on) != 0) {
-        if (hvt_ring_turn_on(r, h, err) != 0)
-            return -1;
+        r->on = true;           /* the taps are the rings' from now on */
         pass->work = true;
     }
     for (unsigned i = 0; i < r->n_net; i++) {
@@ -456,31 +475,35 @@ static bool hvt_ring_pending(struct hvt_ring *r)
         struct hvt_ring_dev *d = &r->net[i];
         struct hvt_ring_net *n = &r->area->net[d->handle];
 
-        if (hvt_ring_load(&n->tx_head) != d->tx_tail)
+        if (hvt_ring_load(&n->tx_head) != hvt_ring_load(&n->tx_tail))
             return true;
-        if (d->rx_blocked && d->rx_head - hvt_ring_load(&n->rx_tail) <
+        if (__atomic_load_n(&d->rx_blocked, __ATOMIC_RELAXED) &&
+                hvt_ring_load(&n->rx_head) - hvt_ring_load(&n->rx_tail) <
                 HVT_RING_SLOTS)
             return true;
     }
     return false;
 }
 
+/* Until the guest kicks, which it does when it queues work and sees
+ * kick_wanted.  Frames that arrive meanwhile wait in the taps: a guest
+ * that waits for them does so in POLL, where the vCPU thread reads the
+ * taps itself. */
 static void hvt_ring_sleep(struct hvt_ring *r, const struct hvt *h)
 {
-    struct epoll_event ev[8];
     uint64_t v;
-    int n;
+    ssize_t n;
 
     __atomic_store_n(&r->area->kick_wanted, 1, __ATOMIC_SEQ_CST);
     if (!hvt_ring_pending(r)) {
         do {
-            n = epoll_pwait(h->ring_epoll_fd, ev, 8, -1, NULL);
+            n = read(h->ring_kick_fd, &v, sizeof(v));
         } while (n < 0 && errno == EINTR);
         if (n < 0)
-            hvt_ring_fatal(r, "I/O rings: epoll_pwait: %s", strerror(errno));
+            hvt_ring_fatal(r, "I/O rings: read of the kick eventfd: %s",
+                    strerror(errno));
     }
     __atomic_store_n(&r->area->kick_wanted, 0, __ATOMIC_RELAXED);
-    (void)!read(h->ring_kick_fd, &v, sizeof(v));
 }
 
 static void *hvt_ring_thread(void *arg)
@@ -504,6 +527,8 @@ static void *hvt_ring_thread(void *arg)
 
         if (hvt_ring_serve(h, &pass, &err) != 0)
             hvt_ring_fatal(r, "%s", err.msg);
+        __atomic_store_n(&r->area->io_heartbeat, ++r->heartbeat,
+                __ATOMIC_RELAXED);
         if (pass.rx) {
             /* Pairs with hvt_ring_poll_begin(): either it sees the frame
              * or this sees it polling. */
@@ -562,28 +587,29 @@ int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
 }
 
 /* HALT: the frames the guest queued reach the taps before the process
- * exits.  The guest cannot wait for them itself with any certainty: on a
- * busy host the I/O thread may not run for a long time, and a reply
- * written just before solo5_exit() was then lost.  Bounded: a thread that
- * does not finish within a second is not waited for. */
-void hvt_ring_drain(struct hvt *h)
+ * exits.  The guest cannot wait for them itself (it cannot know when the
+ * I/O thread runs), so this thread sends them; if the I/O thread holds a
+ * device's TX it is sending them, and is waited for at most a second. */
+int hvt_ring_drain(struct hvt *h, struct tender_err *err)
 {
-    const struct hvt_ring *r = h->ring;
+    struct hvt_ring *r = h->ring;
     uint64_t start = hvt_host_cycles();
-    bool kicked = false;
 
     for (unsigned i = 0; i < r->n_net; i++) {
-        const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
+        struct hvt_ring_dev *d = &r->net[i];
+        const struct hvt_ring_net *n = &r->area->net[d->handle];
+        bool work;
 
-        while (hvt_ring_load(&n->tx_tail) != hvt_ring_load(&n->tx_head) &&
-                hvt_host_cycles() - start < h->cycle_hz) {
-            if (!kicked) {
-                hvt_ring_kick(h);
-                kicked = true;
-            }
+        for (;;) {
+            if (hvt_ring_tx(r, d, &work, err) != 0)
+                return -1;
+            if (hvt_ring_load(&n->tx_tail) == hvt_ring_load(&n->tx_head) ||
+                    hvt_host_cycles() - start >= h->cycle_hz)
+                break;
             sched_yield();
         }
     }
+    return 0;
 }
 
 /* The guest kicked with an ordinary exit (no KVM_IOEVENTFD). */
@@ -609,12 +635,48 @@ uint64_t hvt_ring_rx_ready(const struct hvt *h)
     return set;
 }
 
-/* POLL: returns the ready set if frames wait already, else 0 and the
- * thread signals ring_rx_fd for the next ones. */
-uint64_t hvt_ring_poll_begin(struct hvt *h)
+/* Any exit: the frames the guest queued leave now, from the vCPU thread
+ * (the I/O thread may not get a CPU soon: it shares them with this one).
+ * Costs a load per device when there are none. */
+int hvt_ring_send(struct hvt *h, struct tender_err *err)
+{
+    struct hvt_ring *r = h->ring;
+    bool work;
+
+    for (unsigned i = 0; i < r->n_net; i++) {
+        const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
+
+        if (hvt_ring_load(&n->tx_head) != hvt_ring_load(&n->tx_tail) &&
+                hvt_ring_tx(r, &r->net[i], &work, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* POLL: reads what the taps hold into the RX rings.  *ready is the set of
+ * handles with frames; when it is empty, the I/O thread signals
+ * ring_rx_fd for the next ones. */
+int hvt_ring_poll_begin(struct hvt *h, uint64_t *ready,
+        struct tender_err *err)
 {
     __atomic_store_n(&h->ring_polling, 1, __ATOMIC_SEQ_CST);
-    return hvt_ring_rx_ready(h);
+    return hvt_ring_poll_fill(h, ready, err);
+}
+
+/* POLL, woken: the taps into the RX rings (unless the I/O thread is at it
+ * already), and the ready set. */
+int hvt_ring_poll_fill(struct hvt *h, uint64_t *ready,
+        struct tender_err *err)
+{
+    struct hvt_ring *r = h->ring;
+    bool work;
+
+    for (unsigned i = 0; i < r->n_net; i++) {
+        if (hvt_ring_rx(r, &r->net[i], &work, err) != 0)
+            return -1;
+    }
+    *ready = hvt_ring_rx_ready(h);
+    return 0;
 }
 
 uint64_t hvt_ring_poll_end(struct hvt *h)

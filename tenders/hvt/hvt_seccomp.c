@@ -29,16 +29,15 @@
  * also allows:
  *
  *   read             fd == the kick eventfd                    thread
- *   epoll_pwait      epfd == the thread's epoll fd             thread
- *   epoll_ctl        epfd == the thread's epoll fd             thread adds
- *                                                              the taps
+ *                                                              sleeps
  *   epoll_pwait      epfd == the rings' POLL epoll fd          POLL
  *   write            fd == the RX eventfd                      thread
  *   read             fd == the RX eventfd                      POLL
  *   write            fd == the kick eventfd                    kick exit
  *   sched_yield      -                                         thread spin
  *
- * and the device rules above serve the thread's tap and block traffic.
+ * and the device rules above serve the tap traffic (the thread's, and
+ * POLL's, which reads and writes the taps too) and the block requests.
  *
  * Not allowed, among everything else: any other ioctl (no new vCPU, no
  * memory slot changes, no KVM_SET_REGS), mmap/mprotect (guest memory keeps
@@ -88,7 +87,7 @@ static const struct tender_seccomp_rule hvt_block_rules[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define N_CORE (N(hvt_core_rules) + 1 + 8)
+#define N_CORE (N(hvt_core_rules) + 1 + 6)
 
 /* The core rules, the architecture's pc read, plus the rings' when offered
  * (their fds are constants). */
@@ -99,8 +98,6 @@ static size_t hvt_seccomp_core(const struct hvt *h,
         "ioctl", 2, { FD_IS(TENDER_SV_VCPUFD), ARG_IS(1, hvt_pc_ioctl) } };
     const struct tender_seccomp_rule ring[] = {
         { "read", 1, { ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
-        { "epoll_pwait", 1, { ARG_IS(0, (uint64_t)h->ring_epoll_fd) } },
-        { "epoll_ctl", 1, { ARG_IS(0, (uint64_t)h->ring_epoll_fd) } },
         { "epoll_pwait", 1, { ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
         { "write", 1, { ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
         { "read", 1, { ARG_IS(0, (uint64_t)h->ring_rx_fd) } },

@@ -112,6 +112,22 @@ def test_net_flood(tender_name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("tender_name", TENDERS)
+def test_net_read_polling(tender_name: str, tmp_path: Path) -> None:
+    """A guest that never waits in solo5_yield() but calls solo5_net_read()
+    until a frame comes gets every frame: on hvt with I/O rings the taps are
+    then read by the tender's thread, which such a guest wakes when it finds
+    the ring empty (POLL, where the vCPU thread reads them, never comes)."""
+    need_module(tender_name, "net")
+    need_netns()
+    count = RING_PINGS
+    argv = net_argv(tender_name, "test_net", {"service0": "tap100"}, ["poll", f"limit={count}"])
+    with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns:
+        result, pings = serve_and_ping(argv, ns, ["10.0.0.2"], count, "serving", tmp_path)
+    check_success(result)
+    check_no_loss(pings[0], count)
+
+
+@pytest.mark.parametrize("tender_name", TENDERS)
 def test_net_2if(tender_name: str, tmp_path: Path) -> None:
     """Two interfaces at once: 2 x 50000 flood pings, concurrently."""
     need_module(tender_name, "net")

@@ -11,6 +11,8 @@
  * requests it verified.
  * Arguments (any order):
  *   verbose    log every packet answered
+ *   poll       never wait in solo5_yield(): call solo5_net_read() until a
+ *              frame comes (a guest that polls its device)
  *   limit      exit with SUCCESS after 100000 echo replies (all interfaces)
  *   limit=N    the same after N replies
  */
@@ -56,7 +58,7 @@ static struct iface ifaces[] = {
 #define N_IFACES (sizeof(ifaces) / sizeof(ifaces[0]))
 
 static uint8_t frame[9216 + SOLO5_NET_HLEN];
-static bool verbose;
+static bool verbose, poll_reads;
 
 #ifdef CHECK_PATTERN
 #define PING_TIMESTAMP 16
@@ -212,6 +214,8 @@ static bool parse_args(const char *s, uint64_t *limit)
             continue;
         if (n == 7 && memcmp(word, "verbose", 7) == 0)
             verbose = true;
+        else if (n == 4 && memcmp(word, "poll", 4) == 0)
+            poll_reads = true;
         else if (n == 5 && memcmp(word, "limit", 5) == 0)
             *limit = DEFAULT_LIMIT;
         else if (n <= 6 || memcmp(word, "limit=", 6) != 0 || !guest_parse_dec(word + 6, limit))
@@ -232,7 +236,7 @@ int solo5_app_main(const struct solo5_start_info *si)
     guest_banner("test_net");
 #endif
     if (!parse_args(si->cmdline, &limit))
-        return guest_failure("usage: [verbose] [limit | limit=N]");
+        return guest_failure("usage: [verbose] [poll] [limit | limit=N]");
 
     for (size_t i = 0; i < N_IFACES; i++) {
         struct iface *in = &ifaces[i];
@@ -253,7 +257,10 @@ int solo5_app_main(const struct solo5_start_info *si)
     for (;;) {
         solo5_handle_set_t ready = 0;
 
-        solo5_yield(solo5_clock_monotonic() + NSEC_PER_SEC, &ready);
+        if (poll_reads)
+            ready = ~0ULL; /* every interface: read until a frame comes */
+        else
+            solo5_yield(solo5_clock_monotonic() + NSEC_PER_SEC, &ready);
         for (size_t i = 0; i < N_IFACES; i++) {
             struct iface *in = &ifaces[i];
             size_t len;
