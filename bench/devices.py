@@ -14,72 +14,27 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-TOP = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TOP / "tests"))
+from bench_support import (
+    HELPERS,
+    TENDERS,
+    TOP,
+    build_helper,
+    check_built,
+    field_of,
+    guest_argv,
+    sh,
+    start_guest,
+    stop,
+)
+from support.netns import Netns, Tap, netns_with_taps
 
-from support.netns import Netns, Tap, netns_with_taps  # noqa: E402
-
-STAGE_BIN = TOP / "build" / "stage" / "bin"
-GUESTS = TOP / "build" / "tests"
-HELPERS = TOP / "build" / "bench"
-TENDERS = ("hvt", "spt")
 MEM = 16  # MiB: room for 1 MiB transfer buffers on both tenders
 KIB = 1024
 MIB = 1024 * KIB
-
-
-def sh(argv: Sequence[str | Path], timeout: float = 300) -> str:
-    proc = subprocess.run(
-        [str(a) for a in argv], capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(map(str, argv))}: status {proc.returncode}\n{proc.stdout}{proc.stderr}"
-        )
-    return proc.stdout
-
-
-def build_helpers() -> None:
-    HELPERS.mkdir(parents=True, exist_ok=True)
-    for name in ("blk_host", "net_blast"):
-        sh(
-            [
-                "cc",
-                "-std=c11",
-                "-O2",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-                "-o",
-                HELPERS / name,
-                TOP / "bench" / f"{name}.c",
-            ]
-        )
-
-
-def guest_argv(tender: str, guest: str, devices: list[str], args: list[str]) -> list[str]:
-    return [
-        str(STAGE_BIN / f"solo5-{tender}"),
-        f"--mem={MEM}",
-        *devices,
-        "--",
-        str(GUESTS / guest / f"{guest}.{tender}"),
-        *args,
-    ]
-
-
-def field(text: str, name: str) -> int:
-    m = re.search(rf"\b{name}=(\d+)", text)
-    if not m:
-        raise RuntimeError(f"no {name}= in:\n{text}")
-    return int(m.group(1))
 
 
 # --- block -------------------------------------------------------------------------
@@ -108,13 +63,14 @@ def block_bench(image: Path, sizes: list[int], volume: int, runs: int) -> list[B
                                 "bench_blk",
                                 [f"--block:storage={image}"],
                                 [op, str(size), str(total)],
+                                MEM,
                             )
                         )
                         for t in TENDERS
                     },
                 }
                 for who, out in results.items():
-                    rate = field(out, "bytes") / field(out, "ns") * 1e9 / MIB
+                    rate = field_of(out, "bytes") / field_of(out, "ns") * 1e9 / MIB
                     best[who] = max(best.get(who, 0.0), rate)
             rows.append(BlockRow(op, size, best))
     return rows
@@ -132,25 +88,9 @@ def print_block(rows: list[BlockRow]) -> None:
 # --- network -----------------------------------------------------------------------
 
 
-def start_guest(ns: Netns, argv: list[str], ready: str, log: Path) -> subprocess.Popen[bytes]:
-    out = open(log, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 15
-    while ready.encode() not in log.read_bytes():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"guest did not start:\n{log.read_text()}")
-        time.sleep(0.02)
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.kill()
-    proc.wait()
-
-
 def ping_bench(ns: Netns, tender: str, tmp: Path, count: int) -> tuple[float, float]:
     """(ping-pong RTT in µs, flood pings per second) against test_net."""
-    argv = guest_argv(tender, "test_net", ["--net:service0=tap100"], [])
+    argv = guest_argv(tender, "test_net", ["--net:service0=tap100"], [], MEM)
     proc = start_guest(ns, argv, "serving", tmp / f"net-{tender}.log")
     try:
         sh(ns.command(["ping", "-c", "20", "-i", "0.01", "-q", "10.0.0.2"]))  # ARP, warm-up
@@ -174,12 +114,12 @@ def guest_to_host(ns: Netns, tender: str, size: int, count: int) -> tuple[float,
     out = sh(
         ns.command(
             guest_argv(
-                tender, "bench_net", ["--net:service0=tap100"], ["tx", str(size), str(count)]
+                tender, "bench_net", ["--net:service0=tap100"], ["tx", str(size), str(count)], MEM
             )
         )
     )
     seen = rx_packets(ns) - before
-    return field(out, "frames") / field(out, "ns") * 1e9, seen
+    return field_of(out, "frames") / field_of(out, "ns") * 1e9, seen
 
 
 def host_to_guest(
@@ -187,10 +127,10 @@ def host_to_guest(
 ) -> tuple[float, int, int]:
     """(frames per second the guest received, frames received, frames sent)."""
     log = tmp / f"rx-{tender}-{size}.log"
-    argv = guest_argv(tender, "bench_net", ["--net:service0=tap100"], ["rx", str(count)])
+    argv = guest_argv(tender, "bench_net", ["--net:service0=tap100"], ["rx", str(count)], MEM)
     proc = start_guest(ns, argv, "ready", log)
     try:
-        sent = field(
+        sent = field_of(
             sh(ns.command([str(HELPERS / "net_blast"), "tap100", str(size), str(count)])), "frames"
         )
         proc.wait(timeout=60)
@@ -198,7 +138,7 @@ def host_to_guest(
         if proc.poll() is None:
             stop(proc)
     out = log.read_text()
-    frames, ns_ = field(out, "frames"), field(out, "ns")
+    frames, ns_ = field_of(out, "frames"), field_of(out, "ns")
     return (frames / ns_ * 1e9 if ns_ else 0.0), frames, sent
 
 
@@ -228,11 +168,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller volumes, one run")
     parser.add_argument("--only", choices=["block", "net"], help="run one half")
     opts = parser.parse_args()
-    for t in TENDERS:
-        if not (STAGE_BIN / f"solo5-{t}").exists():
-            print(f"devices.py: {STAGE_BIN}/solo5-{t} is not built: run `scons -Q -j2`")
-            return 1
-    build_helpers()
+    missing = check_built()
+    if missing:
+        print(f"devices.py: {missing}")
+        return 1
+    for helper in ("blk_host", "net_blast"):
+        build_helper(helper)
     tmp = TOP / "build" / "bench"
     if opts.only != "net":
         image = tmp / "bench.img"

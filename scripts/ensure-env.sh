@@ -33,6 +33,8 @@ SOLO5_TEST_PACKAGES=(
     autoconf
     # tests/fuzz, scripts/fuzz: the libFuzzer harnesses (clang, its fuzzer runtime)
     clang libclang-rt-14-dev
+    # bench/workloads.py (not a test): ab drives the bench_tcp unikernel
+    apache2-utils
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then

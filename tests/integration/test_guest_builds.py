@@ -23,6 +23,8 @@ ONLY = {
     "test_ring_hostile": {"hvt"},
     "bench_blk": {"hvt", "spt"},
     "bench_net": {"hvt", "spt"},
+    "bench_gc": {"hvt", "spt"},
+    "bench_tcp": {"hvt", "spt"},
     "test_spt_leak": {"spt"},
     "test_entry_state": {"hvt", "spt"},
     "test_cpuid": {"hvt"},

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Whole-unikernel benchmarks, solo5-hvt and solo5-spt side by side.
+
+    scons -Q -j2 && python3 bench/workloads.py [--rounds N] [--only start|gc|http]
+
+start  cold start: a quiet unikernel from exec to exit on both tenders, an
+       upstream-style one (CPL0, hypercalls: build/tests/legacy/) on
+       solo5-hvt, next to the bare KVM lifecycle (bench/kvm_minimal.c)
+gc     bench_gc, a garbage-collected runtime's memory and console
+       patterns, timed by the guest's own clock
+http   bench_tcp, a tiny HTTP server, driven by `ab` (apache2-utils) and
+       flood ping from a namespace this makes (root), and its boot to exit
+       with --help
+
+Every measure runs N rounds (default 5), the tenders in turn within a
+round, and prints the median with the spread (min-max) and the ratio of
+medians.  Prints Markdown tables (docs/performance.md).  Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from bench_support import (
+    GUESTS,
+    HELPERS,
+    STAGE_BIN,
+    TENDERS,
+    TOP,
+    Samples,
+    build_helper,
+    check_built,
+    field_of,
+    guest_argv,
+    load_average,
+    sh,
+    start_guest,
+    stop,
+)
+from support.netns import Netns, Tap, netns_with_taps
+
+GC_MEM = 160  # MiB: bench_gc's default scale needs ~120 MiB of heap
+HTTP_MEM = 32
+SPAWN_RUNS = 200
+
+
+def spawn_times(
+    commands: list[list[str]], runs: int, ns: Netns | None = None
+) -> list[dict[str, int]]:
+    """min/median/p90 ns of each command, run interleaved (bench/spawn_time.c)."""
+    argv: list[str] = [str(HELPERS / "spawn_time"), str(runs)]
+    for i, cmd in enumerate(commands):
+        argv += ([":::"] if i else []) + cmd
+    out = sh(ns.command(argv) if ns else argv, timeout=3600)
+    rows = []
+    for line in out.splitlines():
+        rows.append({k: field_of(line, k) for k in ("min_ns", "median_ns", "p90_ns", "failed")})
+    for cmd, row in zip(commands, rows, strict=True):
+        if row["failed"]:
+            raise RuntimeError(f"{' '.join(cmd)}: {row['failed']} runs failed")
+    return rows
+
+
+# --- start ---------------------------------------------------------------------------
+
+
+def cold_start(runs: int) -> None:
+    floor = HELPERS / "kvm_minimal"
+    sh(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", floor,
+        TOP / "bench" / "kvm_minimal.c", TOP / "bench" / "bench_kvm.c"])  # fmt: skip
+    quiet = ["--solo5:quiet"]
+    legacy = GUESTS / "legacy" / "test_quiet.hvt"
+    cases = {
+        "/bin/true": ["/bin/true"],
+        "bare KVM lifecycle (kvm_minimal long 2)": [str(floor), "long", "2"],
+        "solo5-hvt test_quiet": guest_argv("hvt", "test_quiet", [], quiet, 2),
+        "solo5-spt test_quiet": guest_argv("spt", "test_quiet", [], quiet, 2),
+        "solo5-hvt, upstream-style test_quiet (CPL0)": [
+            str(STAGE_BIN / "solo5-hvt"), "--mem=2", "--", str(legacy), *quiet],
+    }  # fmt: skip
+    rows = dict(zip(cases, spawn_times(list(cases.values()), runs), strict=True))
+    base = rows["bare KVM lifecycle (kvm_minimal long 2)"]
+    print(f"Cold start, exec to exit, {runs} interleaved runs (load {load_average()}):\n")
+    print("| command | min ms | median ms | p90 ms | min / floor | median / floor |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in rows.items():
+        print(
+            f"| {name} | {r['min_ns'] / 1e6:.2f} | {r['median_ns'] / 1e6:.2f} | "
+            f"{r['p90_ns'] / 1e6:.2f} | {r['min_ns'] / base['min_ns']:.2f} | "
+            f"{r['median_ns'] / base['median_ns']:.2f} |"
+        )
+    print()
+
+
+# --- gc --------------------------------------------------------------------------------
+
+GC_PHASES = ("fresh", "minor", "build", "chase", "print", "float", "total")
+
+
+def gc_bench(rounds: int) -> None:
+    s = Samples()
+    for _ in range(rounds):
+        for t in TENDERS:
+            out = sh(guest_argv(t, "bench_gc", [], [], GC_MEM))
+            line = next(x for x in out.splitlines() if x.startswith("bench_gc:"))
+            for phase in GC_PHASES:
+                s.add(phase, t, field_of(line, phase) / 1e6)
+    print(f"bench_gc, the guest's own clock, {rounds} rounds (load {load_average()}):\n")
+    print("| phase | hvt ms (median, spread) | spt ms (median, spread) | hvt / spt |")
+    print("|---|---:|---:|---:|")
+    for p in GC_PHASES:
+        h, v = s.median(p, "hvt"), s.median(p, "spt")
+        print(
+            f"| {p} | {h:.1f} ({s.spread(p, 'hvt')}) | {v:.1f} ({s.spread(p, 'spt')}) | "
+            f"{h / v:.2f} |"
+        )
+    print()
+
+
+# --- http ------------------------------------------------------------------------------
+
+TCP_DEVICES = ["--net:service0=tap100"]
+AB_RUNS = (("ab -n500 -c1", 500, 1), ("ab -n2000 -c10", 2000, 10))
+
+
+def http_round(ns: Netns, tender: str, s: Samples, log: Path) -> None:
+    proc = start_guest(
+        ns, guest_argv(tender, "bench_tcp", TCP_DEVICES, [], HTTP_MEM), "serving", log
+    )
+    try:
+        sh(ns.command(["ping", "-c", "10", "-i", "0.01", "-q", "10.0.0.2"]))  # ARP, warm-up
+        for name, n, c in AB_RUNS:
+            out = sh(ns.command(["ab", "-q", "-n", str(n), "-c", str(c), "http://10.0.0.2/"]))
+            failed = re.search(r"Failed requests:\s+(\d+)", out)
+            if failed is None or failed.group(1) != "0":
+                raise RuntimeError(f"{name} on {tender}: failed requests\n{out}")
+            rate = re.search(r"Requests per second:\s+([\d.]+)", out)
+            s.add(name, tender, float(rate.group(1)))  # type: ignore[union-attr]
+        out = sh(ns.command(["ping", "-f", "-c", "10000", "-q", "10.0.0.2"]))
+        ms = int(re.search(r"time (\d+)ms", out).group(1))  # type: ignore[union-attr]
+        received = int(re.search(r"(\d+) received", out).group(1))  # type: ignore[union-attr]
+        s.add("flood ping -c 10000", tender, received / ms * 1000)
+    finally:
+        stop(proc)
+
+
+def http_bench(rounds: int, runs: int) -> None:
+    s = Samples()
+    with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns:
+        helps = [guest_argv(t, "bench_tcp", TCP_DEVICES, ["--help"], HTTP_MEM) for t in TENDERS]
+        boot = dict(zip(TENDERS, spawn_times(helps, runs, ns), strict=True))
+        for _ in range(rounds):
+            for t in TENDERS:
+                http_round(ns, t, s, HELPERS / f"bench_tcp-{t}.log")
+    print(f"bench_tcp, {rounds} rounds (load {load_average()}):\n")
+    print("| measure | hvt (median, spread) | spt (median, spread) | hvt / spt |")
+    print("|---|---:|---:|---:|")
+    for name in [a[0] for a in AB_RUNS] + ["flood ping -c 10000"]:
+        h, v = s.median(name, "hvt"), s.median(name, "spt")
+        print(
+            f"| {name}, /s | {h:.0f} ({s.spread(name, 'hvt')}) | "
+            f"{v:.0f} ({s.spread(name, 'spt')}) | {h / v:.2f} |"
+        )
+    h, v = boot["hvt"], boot["spt"]
+    print(
+        f"| boot to exit (--help), ms, {runs} runs: median (min) | "
+        f"{h['median_ns'] / 1e6:.2f} ({h['min_ns'] / 1e6:.2f}) | "
+        f"{v['median_ns'] / 1e6:.2f} ({v['min_ns'] / 1e6:.2f}) | "
+        f"{h['median_ns'] / v['median_ns']:.2f} |"
+    )
+    print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per measure (default 5)")
+    parser.add_argument("--only", choices=["start", "gc", "http"], help="run one section")
+    opts = parser.parse_args()
+    missing = check_built()
+    if missing:
+        print(f"workloads.py: {missing}")
+        return 1
+    build_helper("spawn_time")
+    if opts.only in (None, "start"):
+        cold_start(SPAWN_RUNS)
+    if opts.only in (None, "gc"):
+        gc_bench(opts.rounds)
+    if opts.only in (None, "http"):
+        http_bench(opts.rounds, SPAWN_RUNS // 2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
