@@ -9,6 +9,7 @@ guest with status 1 and a message, like a malformed hypercall.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,23 +73,27 @@ def run_hostile(case: str, tmp_path: Path) -> GuestRun:
 
 
 @pytest.mark.parametrize(
-    ("case", "message"),
+    ("case", "pattern"),
     [
-        ("tx_len0", "service0: Invalid I/O ring frame: len=0 (mtu 1500)"),
-        ("tx_len_big", "service0: Invalid I/O ring frame: len=1536 (mtu 1500)"),
-        ("tx_index", f"service0: Invalid I/O ring index: tx_head={SLOTS + 1}, tx_tail=0"),
-        ("rx_index", "service0: Invalid I/O ring index: rx_tail=1, rx_head=0"),
-        ("blk_handle", "Invalid I/O ring block request: handle=1"),
-        ("blk_gpa", "Invalid guest access: gpa=0x10000, sz=512"),
-        ("blk_len", "storage: Invalid I/O ring block request: offset=0, len=100"),
-        ("blk_op", "Invalid I/O ring block request: op=7"),
+        ("tx_len0", re.escape("service0: Invalid I/O ring frame: len=0 (mtu 1500)")),
+        ("tx_len_big", re.escape("service0: Invalid I/O ring frame: len=1536 (mtu 1500)")),
+        (
+            "tx_index",
+            re.escape(f"service0: Invalid I/O ring index: tx_head={SLOTS + 1}, tx_tail=0"),
+        ),
+        # The numbers depend on frames the tap got before (IPv6 on a fresh tap).
+        ("rx_index", r"service0: Invalid I/O ring index: rx_tail=\d+, rx_head=\d+"),
+        ("blk_handle", re.escape("Invalid I/O ring block request: handle=1")),
+        ("blk_gpa", re.escape("Invalid guest access: gpa=0x10000, sz=512")),
+        ("blk_len", re.escape("storage: Invalid I/O ring block request: offset=0, len=100")),
+        ("blk_op", re.escape("Invalid I/O ring block request: op=7")),
     ],
 )
-def test_malformed_ring_entry_ends_the_guest(case: str, message: str, tmp_path: Path) -> None:
+def test_malformed_ring_entry_ends_the_guest(case: str, pattern: str, tmp_path: Path) -> None:
     result = run_hostile(case, tmp_path)
     assert not result.timed_out, result.describe()
     assert result.status == 1, result.describe()
-    assert f"solo5-hvt: {message}\n" in result.stderr, result.describe()
+    assert re.search(f"^solo5-hvt: {pattern}$", result.stderr, re.M), result.describe()
     assert "SURVIVED" not in result.stdout and "NO RINGS" not in result.stdout
 
 

@@ -7,7 +7,9 @@
  *
  *   tx_len0, tx_len_big   a TX frame of 0 / mtu + 15 bytes
  *   tx_index              tx_head more than `slots` ahead of tx_tail
- *   rx_index              rx_tail ahead of rx_head
+ *   rx_index              rx_tail ahead of rx_head (by half the ring: frames
+ *                         the host sends meanwhile, IPv6 router solicitations
+ *                         on a fresh tap, cannot make it valid)
  *   blk_handle            a block request on the NET handle
  *   blk_gpa               a block read into the read-only boot info
  *   blk_len               a partial block
@@ -72,7 +74,7 @@ int solo5_app_main(const struct solo5_start_info *si)
     } else if (strcmp(c, "tx_index") == 0) {
         publish(&n->tx_head, n->tx_head + n->slots + 1);
     } else if (strcmp(c, "rx_index") == 0) {
-        publish(&n->rx_tail, n->rx_tail + 1);
+        publish(&n->rx_tail, __atomic_load_n(&n->rx_head, __ATOMIC_ACQUIRE) + n->slots / 2);
     } else if (strcmp(c, "blk_handle") == 0) {
         block(r, net, (uintptr_t)buf, 512, HVT_RING_BLOCK_READ);
     } else if (strcmp(c, "blk_gpa") == 0) {
