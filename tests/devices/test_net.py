@@ -163,7 +163,9 @@ def test_net_reply_then_exit(tender_name: str, tmp_path: Path) -> None:
             )
         check_success(result)
         assert "echo replies sent: 1" in result.stdout, result.describe()
-        assert "1 packets transmitted, 1 received" in pings[0], f"run {attempt}: {pings[0]}"
+        # A flood ping sends again after 10 ms without a reply (a loaded
+        # host): the guest, gone after its one reply, leaves that unanswered.
+        assert re.search(r"packets transmitted, 1 received", pings[0]), f"run {attempt}: {pings[0]}"
 
 
 @pytest.mark.parametrize("tender_name", TENDERS)
