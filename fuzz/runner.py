@@ -1,13 +1,14 @@
 """scripts/fuzz: build the fuzzing harnesses and run them (fuzz/README.md).
 
-    scripts/fuzz [--seconds N] [--runs N] [--no-build] [TARGET...]
+    scripts/fuzz [--seconds N] [--runs N] [--no-build] [--out DIR] [TARGET...]
 
 Each harness runs in turn (one at a time: a shared machine) for --seconds
 (default 60) or --runs executions, whichever ends first, on its working
 corpus build/fuzz/corpus/<target>/ (kept between runs), its seeds (made
 from the build, build/fuzz/seeds/<target>/) and the committed regression
 inputs (fuzz/regressions/<target>/).  A crash leaves its input in
-build/fuzz/crashes/<target>/ and makes the exit status 1.  Prints, per
+build/fuzz/crashes/<target>/ and makes the exit status 1 (--out DIR: DIR
+instead of build/fuzz for corpus, seeds, crashes and logs).  Prints, per
 harness: executions, executions per second, coverage (libFuzzer's cov: edges
 and ft: features) and crashes.
 """
@@ -78,20 +79,20 @@ def build() -> None:
     subprocess.run([scons, "-Q", "-j2", "build", "fuzz"], cwd=TOP, check=True)
 
 
-def prepare(target: Target) -> list[str]:
+def prepare(target: Target, out: Path) -> list[str]:
     """Seeds and dictionary; returns the libFuzzer arguments naming them."""
-    seed_dir = FUZZ / "seeds" / target.name
+    seed_dir = out / "seeds" / target.name
     shutil.rmtree(seed_dir, ignore_errors=True)
     seed_dir.mkdir(parents=True)
     for name, data in seeds.SEEDS[target.name](BUILD):
         (seed_dir / name).write_bytes(data[: target.max_len])
     args = []
     if target.name in seeds.DICTS:
-        path = FUZZ / "dict" / f"{target.name}.dict"
+        path = out / "dict" / f"{target.name}.dict"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(seeds.dict_text(seeds.DICTS[target.name]()))
         args.append(f"-dict={path}")
-    corpus = FUZZ / "corpus" / target.name
+    corpus = out / "corpus" / target.name
     corpus.mkdir(parents=True, exist_ok=True)
     dirs = [str(corpus), str(seed_dir)]
     regressions = TOP / "fuzz" / "regressions" / target.name
@@ -105,8 +106,10 @@ COV = re.compile(r"cov: (\d+) ft: (\d+) corp: (\d+)")
 ARTIFACT = re.compile(r"Test unit written to (\S+)")
 
 
-def run(target: Target, seconds: int, runs: int | None, log: Path) -> Result:
-    crashes = FUZZ / "crashes" / target.name
+def run(target: Target, seconds: int, runs: int | None, out: Path) -> Result:
+    crashes = out / "crashes" / target.name
+    log = out / "logs" / f"{target.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
     cmd = [
         *target.command(),
@@ -120,7 +123,7 @@ def run(target: Target, seconds: int, runs: int | None, log: Path) -> Result:
     ]
     if runs is not None:
         cmd.append(f"-runs={runs}")
-    cmd += prepare(target)
+    cmd += prepare(target, out)
     with log.open("w") as out:
         out.write(" ".join(cmd) + "\n")
         out.flush()
@@ -175,6 +178,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="stop a harness after N executions (whichever comes first)",
     )
     p.add_argument("--no-build", action="store_true", help="use the harnesses as built")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=FUZZ,
+        metavar="DIR",
+        help="corpus, seeds, crashes and logs go here (default build/fuzz; "
+        "a long campaign keeps its own)",
+    )
     p.add_argument("targets", nargs="*", metavar="TARGET")
     args = p.parse_args(argv)
     for name in args.targets:
@@ -189,12 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if not args.no_build:
         build()
-    logs = FUZZ / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     results = []
     for name in args.targets or list(TARGETS):
         print(f"==> fuzz_{name}: up to {args.seconds} s", flush=True)
-        results.append(run(TARGETS[name], args.seconds, args.runs, logs / f"{name}.log"))
+        results.append(run(TARGETS[name], args.seconds, args.runs, args.out.resolve()))
     print(table(results))
     crashed = [r for r in results if r.crashes]
     for r in crashed:
