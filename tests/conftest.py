@@ -1,16 +1,14 @@
 """Fixtures shared by every test suite: where the built tree is.
 
 The suites run against build/stage (an installed prefix built by `scons`) and
-build/tests (the test unikernels); scripts/test builds both first.
+build/tests (the test unikernels); scripts/test builds both first.  With
+SOLO5_BUILD=build/sanitize (scripts/sanitize) they run against that tree.
 """
 
 from pathlib import Path
 
 import pytest
-
-TOP = Path(__file__).resolve().parent.parent
-BUILD = TOP / "build"
-STAGE = BUILD / "stage"
+from support.paths import GUESTS, STAGE, TOP
 
 
 @pytest.fixture(scope="session")
@@ -34,4 +32,4 @@ def stage_bin(stage: Path) -> Path:
 @pytest.fixture(scope="session")
 def guests() -> Path:
     """build/tests: one folder per test unikernel, holding <name>.<target>."""
-    return BUILD / "tests"
+    return GUESTS

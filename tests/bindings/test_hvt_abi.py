@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.paths import BUILD
 
 from solo5_toolchain import abi, targets
 
@@ -58,7 +59,7 @@ def hvt_abi_checks() -> str:
 
 @pytest.mark.parametrize("side", ["guest", "host"])
 def test_hvt_abi_layouts(top: Path, tmp_path: Path, side: str) -> None:
-    include = top / "build" / "stage" / "include" / "solo5"
+    include = BUILD / "stage" / "include" / "solo5"
     if not (include / "hvt_abi.h").is_file():
         pytest.fail(f"{include / 'hvt_abi.h'} is not rendered: run `scons -j2`")
     source = tmp_path / "check.c"
@@ -75,7 +76,7 @@ def test_hvt_abi_layouts(top: Path, tmp_path: Path, side: str) -> None:
 
 def test_the_check_catches_a_drift(top: Path, tmp_path: Path) -> None:
     """A wrong expectation must fail to compile (the test can fail)."""
-    include = top / "build" / "stage" / "include" / "solo5"
+    include = BUILD / "stage" / "include" / "solo5"
     source = tmp_path / "bad.c"
     source.write_text(hvt_abi_checks() + "CHECK(offsetof(struct hvt_boot_info, mft) == 40);\n")
     result = subprocess.run(

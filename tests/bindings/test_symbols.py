@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
+from support.paths import BUILD
 
 from solo5_toolchain import abi, targets
 
@@ -58,7 +59,7 @@ def target(request: pytest.FixtureRequest) -> targets.Target:
 
 @pytest.fixture
 def bindings_object(top: Path, target: targets.Target) -> Path:
-    path: Path = top / "build" / "stage" / "lib" / targets.TRIPLE / f"solo5_{target.name}.o"
+    path: Path = BUILD / "stage" / "lib" / targets.TRIPLE / f"solo5_{target.name}.o"
     if not path.is_file():
         pytest.fail(f"{path} is not built: run `scons -j2`")
     return path

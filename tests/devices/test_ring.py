@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from support.guest import GuestRun, guest_path, run, run_guest, tender, tenders_under_test
 from support.netns import Tap, netns_with_taps
+from support.paths import BUILD
 
 from devices.helpers import check_success, need_module, need_netns, zero_file
 from devices.test_net import check_no_loss, serve_and_ping
@@ -40,7 +41,7 @@ def test_block_guest_uses_the_rings(tmp_path: Path) -> None:
 def test_cpl0_tender_offers_no_rings_and_hypercalls_work(top: Path, tmp_path: Path) -> None:
     """The test tender with every feature bit clear (as upstream's): the
     same guest falls back to BLOCK_* hypercalls and still passes."""
-    cpl0 = top / "build" / "tests" / "unit" / "hvt_cpl0_tender"
+    cpl0 = BUILD / "tests" / "unit" / "hvt_cpl0_tender"
     if not cpl0.is_file():
         pytest.fail(f"{cpl0} is not built: run `scons -Q -j2`")
     image = zero_file(tmp_path / "storage.img", 64 * 512)
@@ -109,7 +110,7 @@ def test_net_hypercall_fallback_without_rings(top: Path, tmp_path: Path) -> None
     ping, and the guest says nothing about rings."""
     need_module("hvt", "net")
     need_netns()
-    cpl0 = top / "build" / "tests" / "unit" / "hvt_cpl0_tender"
+    cpl0 = BUILD / "tests" / "unit" / "hvt_cpl0_tender"
     if not cpl0.is_file():
         pytest.fail(f"{cpl0} is not built: run `scons -Q -j2`")
     argv = [

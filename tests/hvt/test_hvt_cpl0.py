@@ -14,7 +14,8 @@ solo5-hvt (as upstream's do), is test_hvt_legacy.py.
 from __future__ import annotations
 
 import pytest
-from support.guest import STATUS_ABORT, TOP, GuestRun, guest_path, run
+from support.guest import STATUS_ABORT, GuestRun, guest_path, run
+from support.paths import BUILD
 
 from .hvt_env import requires_hvt
 from .test_hvt_guests import (
@@ -28,7 +29,7 @@ from .test_hvt_guests import (
 
 pytestmark = requires_hvt
 
-CPL0_TENDER = TOP / "build" / "tests" / "unit" / "hvt_cpl0_tender"
+CPL0_TENDER = BUILD / "tests" / "unit" / "hvt_cpl0_tender"
 
 
 def cpl0(guest: str, *args: str) -> GuestRun:

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pytest
 from support.guest import TOP, run_guest
+from support.paths import BUILD
 
 from .hvt_env import requires_hvt
 
-CHECK = TOP / "build" / "tests" / "unit" / "hvt_cpuid_check"
+CHECK = BUILD / "tests" / "unit" / "hvt_cpuid_check"
 RECORDED = Path(__file__).parent / "data" / "kvm_supported_cpuid_kvm_pvm.txt"
 SECURITY_MD = TOP / "docs" / "security.md"
 EAX, EBX, ECX, EDX = range(4)

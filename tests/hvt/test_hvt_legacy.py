@@ -25,17 +25,18 @@ from pathlib import Path
 from devices.helpers import MIB, check_success, need_netns, zero_file
 from devices.test_block import expected_test_blk
 from devices.test_net import check_no_loss, serve_and_ping
-from support.guest import TOP, GuestRun, guest_path, run
+from support.guest import GuestRun, guest_path, run
 from support.netns import Tap, netns_with_taps
+from support.paths import BUILD, GUESTS
 
 from .hvt_env import HVT, requires_hvt
 from .test_hvt_guests import BANNER, PF_USER, check_page_fault
 
 pytestmark = requires_hvt
 
-LEGACY_GUESTS = TOP / "build" / "tests" / "legacy"
-LEGACY_BINDINGS = TOP / "build" / "tests" / "unit" / "solo5_hvt_legacy.o"
-BINDINGS = TOP / "build" / "stage" / "lib" / "x86_64-solo5-none-static" / "solo5_hvt.o"
+LEGACY_GUESTS = GUESTS / "legacy"
+LEGACY_BINDINGS = GUESTS / "unit" / "solo5_hvt_legacy.o"
+BINDINGS = BUILD / "stage" / "lib" / "x86_64-solo5-none-static" / "solo5_hvt.o"
 # What our bindings log (at debug level) once they have turned the rings on.
 RINGS_IN_USE = "Solo5: hvt: I/O rings in use"
 PINGS = 200  # not a flood: every reply runs emulated CPL0 code

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.guest import TOP
+from support.paths import BUILD
 
-CHECK = TOP / "build" / "tests" / "unit" / "hvt_unit_check"
+CHECK = BUILD / "tests" / "unit" / "hvt_unit_check"
 MIB = 1 << 20
 U64 = st.integers(min_value=0, max_value=2**64 - 1)
 GUEST_MIN_BASE = 0x100000

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from support.guest import GUESTS, TOP
+from support.paths import BUILD
 
 from solo5_toolchain.targets import TARGETS
 
 SOURCES = TOP / "tests" / "guests"
-LIB = TOP / "build" / "stage" / "lib" / "x86_64-solo5-none-static"
+LIB = BUILD / "stage" / "lib" / "x86_64-solo5-none-static"
 
 # Guests built for fewer targets than all, and what the C file is called
 # when it is shared.

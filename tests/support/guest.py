@@ -17,9 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from support import paths
+from support.paths import BUILD
+
 TOP = Path(__file__).resolve().parent.parent.parent
-STAGE_BIN = TOP / "build" / "stage" / "bin"
-GUESTS = TOP / "build" / "tests"
+STAGE_BIN = BUILD / "stage" / "bin"
+GUESTS = paths.GUESTS
 
 # Every run is bounded, so a hung guest fails its test instead of the suite.
 DEFAULT_TIMEOUT = 60.0

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from support import paths
+from support.paths import BUILD
 
 from solo5_toolchain import targets
 
 TOP = Path(__file__).resolve().parents[2]
-LIB = TOP / "build" / "stage" / "lib" / targets.TRIPLE
-GUESTS = TOP / "build" / "tests"
+LIB = BUILD / "stage" / "lib" / targets.TRIPLE
+GUESTS = paths.GUESTS
 API = {"solo5_abort", "solo5_block_acquire", "solo5_block_read", "solo5_block_write",
        "solo5_clock_monotonic", "solo5_clock_wall", "solo5_console_write", "solo5_exit",
        "solo5_net_acquire", "solo5_net_read", "solo5_net_write", "solo5_set_tls_base",

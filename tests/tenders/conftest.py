@@ -4,6 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.paths import BUILD
 
 WriteElf = Callable[[str, bytes], Path]
 
@@ -11,7 +12,7 @@ WriteElf = Callable[[str, bytes], Path]
 @pytest.fixture(scope="session")
 def harness(top: Path) -> Path:
     """build/tests/unit/tender_elf_check: the core's pure functions on a file."""
-    path = top / "build" / "tests" / "unit" / "tender_elf_check"
+    path = BUILD / "tests" / "unit" / "tender_elf_check"
     if not path.is_file():
         pytest.fail(f"{path} is not built: run `scons -j2`")
     return path

@@ -19,6 +19,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.segments import NoteSegment
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.paths import BUILD
 
 PAGE = 4096
 BASE = 0x100000
@@ -92,7 +93,7 @@ def done_line(pages: int, total: int) -> str:
 
 @pytest.fixture(scope="session")
 def core_check(top: Path) -> Path:
-    path = top / "build" / "tests" / "unit" / "tender_core_check"
+    path = BUILD / "tests" / "unit" / "tender_core_check"
     if not path.is_file():
         pytest.fail(f"{path} is not built: run `scons -j2`")
     return path

@@ -7,9 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from support import paths
+from support.paths import BUILD
+
 TOP = Path(__file__).resolve().parents[2]
-STAGE = TOP / "build" / "stage"
-GUESTS = TOP / "build" / "tests"
+STAGE = BUILD / "stage"
+GUESTS = paths.GUESTS
 TIMEOUT = 120
 
 
