@@ -57,8 +57,10 @@ static int seccomp_add_all(scmp_filter_ctx ctx, const struct tender *t,
     memcpy(values, p->values, sizeof(values));
     if (seccomp_add_rules(ctx, p->core, p->n_core, values, err) != 0)
         return -1;
-    if (p->extra != NULL && p->extra(ctx, err) != 0)
-        return -1;
+    for (size_t i = 0; i < p->n_extra; i++)
+        if (seccomp_add_rules(ctx, p->extra[i].rules, p->extra[i].n, values,
+                    err) != 0)
+            return -1;
     for (unsigned i = 1; i < t->mft->entries; i++) {
         const struct mft_entry *e = &t->mft->e[i];
         int rc = 0;

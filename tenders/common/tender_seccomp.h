@@ -51,11 +51,24 @@ struct tender_seccomp_cmp {
 
 #define TENDER_SECCOMP_MAX_CMP 3
 
+/* Comparisons for the tables (users include <seccomp.h>): argument n
+ * equals the constant c; argument 0 (the fd) equals a value v. */
+#define TENDER_ARG_IS(n, c) \
+    { .arg = (n), .op = SCMP_CMP_EQ, .value = TENDER_SV_CONST, .k = (c) }
+#define TENDER_FD_IS(v) { .arg = 0, .op = SCMP_CMP_EQ, .value = (v) }
+
 struct tender_seccomp_rule {
     const char *name;       /* resolved with seccomp_syscall_resolve_name */
     unsigned n_cmp;
     struct tender_seccomp_cmp cmp[TENDER_SECCOMP_MAX_CMP];
 };
+
+/* A table of rules, for the additions of an architecture or an option. */
+struct tender_seccomp_table {
+    const struct tender_seccomp_rule *rules;
+    size_t n;
+};
+#define TENDER_SECCOMP_TABLE(a) { (a), sizeof(a) / sizeof((a)[0]) }
 
 struct tender_seccomp_policy {
     const char *name;       /* for the memfd: "solo5-spt" */
@@ -68,8 +81,9 @@ struct tender_seccomp_policy {
     /* Chunk sizes of the bounds filter (see above); 0: no bounds filter. */
     unsigned block_levels;
     unsigned block_level_shift;
-    /* Extra rules added by code (e.g. per-architecture), or NULL. */
-    int (*extra)(void *scmp_ctx, struct tender_err *err);
+    /* More tender-wide rules (an architecture's, a debugging option's). */
+    const struct tender_seccomp_table *extra;
+    size_t n_extra;
     /* Tender-wide values: EPOLLFD, TIMERFD, VCPUFD (others ignored). */
     uint64_t values[TENDER_SV_COUNT];
 };

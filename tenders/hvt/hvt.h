@@ -37,6 +37,8 @@ struct hvt_range {
     uint64_t start, end;        /* [start, end) */
 };
 
+struct tender_seccomp_table;
+
 /*
  * solo5-hvt-debug's gdb and dumpcore modules (hvt_debug.h) hook into the
  * run; solo5-hvt has none (hooks == NULL).  Each may be NULL.
@@ -44,8 +46,9 @@ struct hvt_range {
 struct hvt_hooks {
     /* Before the filter is built: last chance for open/accept/dup. */
     int (*before_seccomp)(struct tender *t, struct tender_err *err);
-    /* Adds rules to the filter (a tender_seccomp_policy.extra). */
-    int (*seccomp_rules)(void *scmp_ctx, struct tender_err *err);
+    /* More rules for the filter (tender_seccomp_policy.extra). */
+    const struct tender_seccomp_table *seccomp_rules;
+    size_t n_seccomp_rules;
     /* Under the filter, before the first KVM_RUN. */
     int (*start)(struct tender *t, struct tender_err *err);
     /* Every exit first (a KVM_RUN ended by a signal as KVM_EXIT_INTR):

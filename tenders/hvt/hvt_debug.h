@@ -10,10 +10,12 @@
  *             traps (status 255; hvt_dumpcore*.c).
  *
  * They hook into the run through struct hvt_hooks (hvt.h).  The seccomp
- * filter is solo5-hvt's plus only what the modules given on the command
- * line need; the fds those rules name are moved to fixed numbers
- * (HVT_DEBUG_FD_*) first, because the filter's extra rules are built
- * without access to the tender.  docs/debugging.md lists the differences.
+ * filter is solo5-hvt's plus only the rule tables of the modules given on
+ * the command line (hvt_gdb_seccomp_rules, hvt_dumpcore_seccomp_rules, and
+ * the register reads both need: data, like solo5-hvt's own rules); the
+ * fds those rules name are moved to fixed numbers (HVT_DEBUG_FD_*) first,
+ * because the tables are constants.  docs/debugging.md lists the
+ * differences.
  */
 #ifndef HVT_DEBUG_H
 #define HVT_DEBUG_H
@@ -24,6 +26,7 @@
 #include <sys/types.h>
 
 #include "hvt.h"
+#include "tender_seccomp.h"
 
 /* Fixed fd numbers for the filter (checked free before use). */
 #define HVT_DEBUG_FD_VCPU 500
@@ -83,6 +86,9 @@ struct hvt_debug {
     const char *dump_dir;
     int dump_dirfd;
     pid_t pid;
+    /* The hooks for the options given, and the filter rules they add. */
+    struct hvt_hooks hooks;
+    struct tender_seccomp_table rules[3];
 };
 
 static inline struct hvt_debug *hvt_debug_of(struct tender *t)
@@ -100,7 +106,7 @@ int hvt_debug_pin_fd(int *fd, int target, const char *what,
 /* hvt_gdb.c */
 extern const struct tender_module hvt_module_gdb;
 int hvt_gdb_before_seccomp(struct tender *t, struct tender_err *err);
-int hvt_gdb_seccomp_rules(void *scmp_ctx, struct tender_err *err);
+extern const struct tender_seccomp_table hvt_gdb_seccomp_rules;
 int hvt_gdb_start(struct tender *t, struct tender_err *err);
 int hvt_gdb_vmexit(struct tender *t, struct tender_err *err);
 int hvt_gdb_done(struct tender *t, int status, struct tender_err *err);
@@ -162,7 +168,7 @@ void hvt_gdb_arch_exit(const struct hvt *h, unsigned *dr_hit, bool *step,
 /* hvt_dumpcore.c */
 extern const struct tender_module hvt_module_dumpcore;
 int hvt_dumpcore_before_seccomp(struct tender *t, struct tender_err *err);
-int hvt_dumpcore_seccomp_rules(void *scmp_ctx, struct tender_err *err);
+extern const struct tender_seccomp_table hvt_dumpcore_seccomp_rules;
 int hvt_dumpcore_done(struct tender *t, int status, struct tender_err *err);
 
 /* hvt_dumpcore_<arch>.c: fills the NT_PRSTATUS note's registers, from the

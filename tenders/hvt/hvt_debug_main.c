@@ -17,6 +17,7 @@
 
 #include "hvt_debug.h"
 #include "tender_modules.h"
+#include "tender_seccomp.h"
 
 int hvt_debug_pin_fd(int *fd, int target, const char *what,
         struct tender_err *err)
@@ -34,42 +35,13 @@ int hvt_debug_pin_fd(int *fd, int target, const char *what,
     return 0;
 }
 
-static int hvt_debug_vcpu_rules(void *ctx, struct tender_err *err)
-{
-    static const unsigned long reqs[] = { KVM_GET_SREGS, KVM_GET_FPU };
-
-    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
-        int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_VCPU),
-                SCMP_A1(SCMP_CMP_EQ, reqs[i]));
-
-        if (rc != 0)
-            return tender_err_set(err, "seccomp_rule_add(ioctl): %s",
-                    strerror(-rc));
-    }
-    return 0;
-}
-
-static int hvt_debug_rules_gdb(void *ctx, struct tender_err *err)
-{
-    if (hvt_debug_vcpu_rules(ctx, err) != 0)
-        return -1;
-    return hvt_gdb_seccomp_rules(ctx, err);
-}
-
-static int hvt_debug_rules_dump(void *ctx, struct tender_err *err)
-{
-    if (hvt_debug_vcpu_rules(ctx, err) != 0)
-        return -1;
-    return hvt_dumpcore_seccomp_rules(ctx, err);
-}
-
-static int hvt_debug_rules_both(void *ctx, struct tender_err *err)
-{
-    if (hvt_debug_rules_gdb(ctx, err) != 0)
-        return -1;
-    return hvt_dumpcore_seccomp_rules(ctx, err);
-}
+/* Reading the vCPU's special and FPU registers: both modules. */
+static const struct tender_seccomp_rule hvt_debug_vcpu_rules[] = {
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_GET_SREGS) } },
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_GET_FPU) } },
+};
 
 static int hvt_debug_before_seccomp(struct tender *t, struct tender_err *err)
 {
@@ -108,28 +80,27 @@ static int hvt_debug_done(struct tender *t, int status,
     return status;
 }
 
-#define HOOKS(rules) { \
-    .before_seccomp = hvt_debug_before_seccomp, \
-    .seccomp_rules = (rules), \
-    .start = hvt_debug_start, \
-    .vmexit = hvt_debug_vmexit, \
-    .done = hvt_debug_done, \
-}
-
-static const struct hvt_hooks hooks_gdb = HOOKS(hvt_debug_rules_gdb);
-static const struct hvt_hooks hooks_dump = HOOKS(hvt_debug_rules_dump);
-static const struct hvt_hooks hooks_both = HOOKS(hvt_debug_rules_both);
-
+/* Both modules read the vCPU's registers; each adds its own rules. */
 void hvt_debug_select_hooks(struct hvt *h)
 {
-    const struct hvt_debug *d = h->debug;
+    struct hvt_debug *d = h->debug;
+    size_t n = 0;
 
-    if (d->gdb && d->dump_dir != NULL)
-        h->hooks = &hooks_both;
-    else if (d->gdb)
-        h->hooks = &hooks_gdb;
-    else if (d->dump_dir != NULL)
-        h->hooks = &hooks_dump;
+    d->rules[n++] = (struct tender_seccomp_table)
+        TENDER_SECCOMP_TABLE(hvt_debug_vcpu_rules);
+    if (d->gdb)
+        d->rules[n++] = hvt_gdb_seccomp_rules;
+    if (d->dump_dir != NULL)
+        d->rules[n++] = hvt_dumpcore_seccomp_rules;
+    d->hooks = (struct hvt_hooks){
+        .before_seccomp = hvt_debug_before_seccomp,
+        .seccomp_rules = d->rules,
+        .n_seccomp_rules = n,
+        .start = hvt_debug_start,
+        .vmexit = hvt_debug_vmexit,
+        .done = hvt_debug_done,
+    };
+    h->hooks = &d->hooks;
 }
 
 static const struct tender_module *const hvt_debug_modules[] = {

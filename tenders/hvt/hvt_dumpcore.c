@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "hvt_debug.h"
+#include "tender_seccomp.h"
 #include "solo5.h"
 #include "tender_core.h"
 
@@ -72,29 +73,20 @@ int hvt_dumpcore_before_seccomp(struct tender *t, struct tender_err *err)
             "--dumpcore", err);
 }
 
-int hvt_dumpcore_seccomp_rules(void *ctx, struct tender_err *err)
-{
-    int rc;
+/* What writing the core needs under the filter: creating it in DIR with
+ * the pinned flags, moving it to its fixed fd, writing and sizing it, and
+ * asking which guest pages are resident (tender_core.c). */
+static const struct tender_seccomp_rule hvt_dumpcore_rules[] = {
+    { "openat", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
+        TENDER_ARG_IS(2, HVT_DUMPCORE_OPEN_FLAGS) } },
+    { "dup3", 1, { TENDER_ARG_IS(1, HVT_DEBUG_FD_CORE) } },
+    { "pwrite64", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
+    { "ftruncate", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
+    { "mincore", 0, { { 0 } } },
+};
 
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
-            SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_DUMPDIR),
-            SCMP_A2(SCMP_CMP_EQ, HVT_DUMPCORE_OPEN_FLAGS));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(dup3), 1,
-                SCMP_A1(SCMP_CMP_EQ, HVT_DEBUG_FD_CORE));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_CORE));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ftruncate), 1,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_CORE));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mincore), 0);
-    if (rc != 0)
-        return tender_err_set(err, "dumpcore: seccomp_rule_add: %s",
-                strerror(-rc));
-    return 0;
-}
+const struct tender_seccomp_table hvt_dumpcore_seccomp_rules =
+    TENDER_SECCOMP_TABLE(hvt_dumpcore_rules);
 
 static int dumpcore_write(struct tender *t, struct tender_err *err)
 {

@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "hvt_debug.h"
+#include "tender_seccomp.h"
 
 #define OPT_GDB "--gdb"
 #define OPT_PORT "--gdb-port="
@@ -262,42 +263,35 @@ int hvt_gdb_before_seccomp(struct tender *t, struct tender_err *err)
     return gdb_interrupt_setup(hvt_of(t), d, err);
 }
 
-int hvt_gdb_seccomp_rules(void *ctx, struct tender_err *err)
-{
-    static const unsigned long reqs[] = {
-        KVM_SET_REGS, KVM_SET_SREGS, KVM_SET_FPU, KVM_GET_XSAVE,
-        KVM_SET_XSAVE, KVM_SET_GUEST_DEBUG,
-    };
-    int rc;
-
-    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1,
-            SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_GDB));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_GDB));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(pwrite64), 1,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_MEM));
+/* What serving the debugger needs under the filter. */
+static const struct tender_seccomp_rule hvt_gdb_rules[] = {
+    /* The packets, and writes to guest .text through /proc/self/mem. */
+    { "read", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
+    { "write", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
+    { "pwrite64", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_MEM) } },
     /* Interrupting: the look at the connection, and SIGIO's handler. */
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvfrom), 2,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_GDB),
-                SCMP_A3(SCMP_CMP_EQ, MSG_DONTWAIT));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigreturn), 0);
+    { "recvfrom", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB),
+        TENDER_ARG_IS(3, MSG_DONTWAIT) } },
+    { "rt_sigreturn", 0, { { 0 } } },
     /* Hanging up on detach (gdb_hang_up()). */
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 1,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_GDB));
-    for (size_t i = 0; rc == 0 && i < sizeof(reqs) / sizeof(reqs[0]); i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
-                SCMP_A0(SCMP_CMP_EQ, HVT_DEBUG_FD_VCPU),
-                SCMP_A1(SCMP_CMP_EQ, reqs[i]));
-    if (rc != 0)
-        return tender_err_set(err, "gdb: seccomp_rule_add: %s",
-                strerror(-rc));
-    return 0;
-}
+    { "close", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
+    /* Registers, breakpoints and single steps. */
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_SET_REGS) } },
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_SET_SREGS) } },
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_SET_FPU) } },
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_GET_XSAVE) } },
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_SET_XSAVE) } },
+    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+        TENDER_ARG_IS(1, KVM_SET_GUEST_DEBUG) } },
+};
+
+const struct tender_seccomp_table hvt_gdb_seccomp_rules =
+    TENDER_SECCOMP_TABLE(hvt_gdb_rules);
 
 /* --- Registers. --- */
 

@@ -57,32 +57,28 @@
 #include "hvt.h"
 #include "tender_seccomp.h"
 
-#define FD_IS(v) { .arg = 0, .op = SCMP_CMP_EQ, .value = (v) }
-#define ARG_IS(n, c) \
-    { .arg = (n), .op = SCMP_CMP_EQ, .value = TENDER_SV_CONST, .k = (c) }
-
 static const struct tender_seccomp_rule hvt_core_rules[] = {
-    { "ioctl", 2, { FD_IS(TENDER_SV_VCPUFD), ARG_IS(1, KVM_RUN) } },
-    { "write", 1, { ARG_IS(0, STDOUT_FILENO) } },
-    { "write", 1, { ARG_IS(0, STDERR_FILENO) } },
+    { "ioctl", 2, { TENDER_FD_IS(TENDER_SV_VCPUFD), TENDER_ARG_IS(1, KVM_RUN) } },
+    { "write", 1, { TENDER_ARG_IS(0, STDOUT_FILENO) } },
+    { "write", 1, { TENDER_ARG_IS(0, STDERR_FILENO) } },
     { "exit_group", 0, { { 0 } } },
-    { "epoll_pwait", 1, { FD_IS(TENDER_SV_EPOLLFD) } },
-    { "timerfd_settime", 1, { FD_IS(TENDER_SV_TIMERFD) } },
-    { "clock_gettime", 1, { ARG_IS(0, CLOCK_REALTIME) } },
+    { "epoll_pwait", 1, { TENDER_FD_IS(TENDER_SV_EPOLLFD) } },
+    { "timerfd_settime", 1, { TENDER_FD_IS(TENDER_SV_TIMERFD) } },
+    { "clock_gettime", 1, { TENDER_ARG_IS(0, CLOCK_REALTIME) } },
 };
 
 static const struct tender_seccomp_rule hvt_net_rules[] = {
-    { "read", 1, { FD_IS(TENDER_SV_DEV_FD) } },
-    { "write", 1, { FD_IS(TENDER_SV_DEV_FD) } },
+    { "read", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { "write", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
 };
 
 /* The handler checks offset + length against the capacity itself (and
  * transfers a request in one call): the filter pins the fd and bounds the
  * offset, as a second line of defence. */
 static const struct tender_seccomp_rule hvt_block_rules[] = {
-    { "pread64", 2, { FD_IS(TENDER_SV_DEV_FD),
+    { "pread64", 2, { TENDER_FD_IS(TENDER_SV_DEV_FD),
         { 3, SCMP_CMP_LT, TENDER_SV_DEV_CAPACITY, 0 } } },
-    { "pwrite64", 2, { FD_IS(TENDER_SV_DEV_FD),
+    { "pwrite64", 2, { TENDER_FD_IS(TENDER_SV_DEV_FD),
         { 3, SCMP_CMP_LT, TENDER_SV_DEV_CAPACITY, 0 } } },
 };
 
@@ -95,13 +91,14 @@ static size_t hvt_seccomp_core(const struct hvt *h,
         struct tender_seccomp_rule *rules)
 {
     const struct tender_seccomp_rule pc = {
-        "ioctl", 2, { FD_IS(TENDER_SV_VCPUFD), ARG_IS(1, hvt_pc_ioctl) } };
+        "ioctl", 2, { TENDER_FD_IS(TENDER_SV_VCPUFD),
+            TENDER_ARG_IS(1, hvt_pc_ioctl) } };
     const struct tender_seccomp_rule ring[] = {
-        { "read", 1, { ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
-        { "epoll_pwait", 1, { ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
-        { "write", 1, { ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
-        { "read", 1, { ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
-        { "write", 1, { ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
+        { "read", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
+        { "epoll_pwait", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
+        { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
+        { "read", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
+        { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
         { "sched_yield", 0, { { 0 } } },
     };
     size_t n = N(hvt_core_rules);
@@ -128,8 +125,9 @@ int hvt_seccomp_install(struct tender *t, struct tender_err *err)
         .net = hvt_net_rules, .n_net = N(hvt_net_rules),
         .block = hvt_block_rules, .n_block = N(hvt_block_rules),
         .block_levels = 0,      /* no bounds filter: see above */
-        /* solo5-hvt-debug only (docs/debugging.md); NULL in solo5-hvt. */
+        /* solo5-hvt-debug only (docs/debugging.md); none in solo5-hvt. */
         .extra = h->hooks != NULL ? h->hooks->seccomp_rules : NULL,
+        .n_extra = h->hooks != NULL ? h->hooks->n_seccomp_rules : 0,
         .values = {
             [TENDER_SV_VCPUFD] = (uint64_t)h->vcpu_fd,
             [TENDER_SV_EPOLLFD] = (uint64_t)h->epoll_fd,

@@ -46,7 +46,8 @@ int spt_seccomp_build(struct tender *t, struct sock_fprog *prog,
         struct sock_fprog *bounds, size_t max_insns, struct tender_err *err);
 
 /* spt_seccomp_<arch>.c: the architecture's extra rules. */
-int spt_seccomp_arch_rules(void *scmp_ctx, struct tender_err *err);
+struct tender_seccomp_table;
+extern const struct tender_seccomp_table spt_seccomp_arch_rules;
 
 /* spt_dumpcore.c: --dumpcore=DIR, an option of the core module (so that
  * the module list stays upstream's).  spt_dumpcore_fork() runs right

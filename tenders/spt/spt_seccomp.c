@@ -36,28 +36,24 @@
 #include "spt_abi.h"
 #include "tender_seccomp.h"
 
-#define FD_IS(v) { .arg = 0, .op = SCMP_CMP_EQ, .value = (v) }
-#define ARG_IS(n, c) \
-    { .arg = (n), .op = SCMP_CMP_EQ, .value = TENDER_SV_CONST, .k = (c) }
-
 static const struct tender_seccomp_rule spt_core_rules[] = {
-    { "write", 1, { ARG_IS(0, 1) } },
+    { "write", 1, { TENDER_ARG_IS(0, 1) } },
     { "exit_group", 0, { { 0 } } },
-    { "epoll_pwait", 1, { FD_IS(TENDER_SV_EPOLLFD) } },
-    { "timerfd_settime", 1, { FD_IS(TENDER_SV_TIMERFD) } },
-    { "clock_gettime", 1, { ARG_IS(0, CLOCK_MONOTONIC) } },
-    { "clock_gettime", 1, { ARG_IS(0, CLOCK_REALTIME) } },
+    { "epoll_pwait", 1, { TENDER_FD_IS(TENDER_SV_EPOLLFD) } },
+    { "timerfd_settime", 1, { TENDER_FD_IS(TENDER_SV_TIMERFD) } },
+    { "clock_gettime", 1, { TENDER_ARG_IS(0, CLOCK_MONOTONIC) } },
+    { "clock_gettime", 1, { TENDER_ARG_IS(0, CLOCK_REALTIME) } },
 };
 
 static const struct tender_seccomp_rule spt_net_rules[] = {
-    { "read", 1, { FD_IS(TENDER_SV_DEV_FD) } },
-    { "write", 1, { FD_IS(TENDER_SV_DEV_FD) } },
+    { "read", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { "write", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
 };
 
 /* Bounded to the device by the second filter (block_levels). */
 static const struct tender_seccomp_rule spt_block_rules[] = {
-    { "pread64", 1, { FD_IS(TENDER_SV_DEV_FD) } },
-    { "pwrite64", 1, { FD_IS(TENDER_SV_DEV_FD) } },
+    { "pread64", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { "pwrite64", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -73,7 +69,7 @@ int spt_seccomp_build(struct tender *t, struct sock_fprog *prog,
         .block = spt_block_rules, .n_block = N(spt_block_rules),
         .block_levels = SPT_BLOCK_LEVELS,
         .block_level_shift = SPT_BLOCK_LEVEL_SHIFT,
-        .extra = spt_seccomp_arch_rules,
+        .extra = &spt_seccomp_arch_rules, .n_extra = 1,
         .values = {
             [TENDER_SV_EPOLLFD] = (uint64_t)spt->epollfd,
             [TENDER_SV_TIMERFD] = (uint64_t)spt->timerfd,

@@ -4,17 +4,13 @@
  */
 #include <asm/prctl.h>
 #include <seccomp.h>
-#include <string.h>
 
 #include "spt.h"
+#include "tender_seccomp.h"
 
-int spt_seccomp_arch_rules(void *scmp_ctx, struct tender_err *err)
-{
-    int rc = seccomp_rule_add(scmp_ctx, SCMP_ACT_ALLOW, SCMP_SYS(arch_prctl),
-            1, SCMP_A0(SCMP_CMP_EQ, ARCH_SET_FS));
+static const struct tender_seccomp_rule spt_x86_64_rules[] = {
+    { "arch_prctl", 1, { TENDER_ARG_IS(0, ARCH_SET_FS) } },
+};
 
-    if (rc != 0)
-        return tender_err_set(err, "seccomp: adding a rule for arch_prctl: "
-                "%s", strerror(-rc));
-    return 0;
-}
+const struct tender_seccomp_table spt_seccomp_arch_rules =
+    TENDER_SECCOMP_TABLE(spt_x86_64_rules);

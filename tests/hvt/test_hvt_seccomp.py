@@ -35,20 +35,28 @@ pytestmark = [
 SYS_read = 0
 SYS_write = 1
 SYS_ioctl = 16
+SYS_recvfrom = 45
 SYS_getpid = 39
+SYS_ftruncate = 77
 SYS_clock_gettime = 228
 CLOCK_REALTIME = 0
 CLOCK_MONOTONIC = 1
 KVM_RUN = 0xAE80
 KVM_SET_REGS = 0x4090AE82
 KVM_CREATE_VCPU = 0xAE41
+KVM_GET_SREGS = 0x8138AE83
+MSG_DONTWAIT = 0x40
+# solo5-hvt-debug's fixed fds (tenders/hvt/hvt_debug.h).
+DEBUG_FD_VCPU, DEBUG_FD_GDB, DEBUG_FD_CORE = 500, 501, 504
 
 
 @contextmanager
-def sleeping_tender() -> Iterator[subprocess.Popen[bytes]]:
+def sleeping_tender(
+    tender: Path = HVT, options: Sequence[str] = ()
+) -> Iterator[subprocess.Popen[bytes]]:
     """solo5-hvt running test_time, returned once its guest sleeps in POLL."""
     proc = subprocess.Popen(
-        [HVT, "--mem=2", guest_path("test_time", "hvt")],
+        [tender, "--mem=2", *options, guest_path("test_time", "hvt")],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -127,3 +135,30 @@ def test_allowed_call_is_not_killed() -> None:
         _, err = proc.communicate(timeout=30)
     assert status == 1
     assert b"epoll_pwait: Bad address" in err
+
+
+# solo5-hvt-debug adds to the filter only the rule tables of the options
+# given (tenders/hvt/hvt_debug_main.c): with --dumpcore, dumpcore's and the
+# register reads both modules share, not gdb's.  An allowed call on a
+# closed fd or a NULL buffer fails, and the tender's epoll_pwait wrapper
+# exits 1 on that failure; a forbidden one is SIGSYS.
+@pytest.mark.parametrize(
+    ("what", "nr", "args", "status"),
+    [
+        ("ftruncate of the core fd: dumpcore's", SYS_ftruncate, (DEBUG_FD_CORE, 0), 1),
+        ("KVM_GET_SREGS: both modules'", SYS_ioctl, (DEBUG_FD_VCPU, KVM_GET_SREGS, 0), 1),
+        ("KVM_SET_REGS: gdb's", SYS_ioctl, (DEBUG_FD_VCPU, KVM_SET_REGS, 0), STATUS_SIGSYS),
+        (
+            "recvfrom on the connection: gdb's",
+            SYS_recvfrom,
+            (DEBUG_FD_GDB, 0, 0, MSG_DONTWAIT, 0, 0),
+            STATUS_SIGSYS,
+        ),
+    ],
+)
+def test_debug_filter_holds_the_given_modules_rules_only(
+    tmp_path: Path, what: str, nr: int, args: tuple[int, ...], status: int
+) -> None:
+    debug = HVT.with_name("solo5-hvt-debug")
+    with sleeping_tender(debug, [f"--dumpcore={tmp_path}"]) as proc:
+        assert status_after(proc, nr, args) == status, what
