@@ -105,6 +105,10 @@ void bindings_abort_cookie(void *cookie, const char *file, int line,
 void bindings_ssp_init(void);
 
 /* --- Manifest (bindings_mft.c). --- */
+/* The manifest note elftool generated (__solo5_mft1_note), for targets
+ * without a tender to check it: aborts if it is missing (NULL) or invalid;
+ * `*size` is the size of the struct mft. */
+const struct mft *bindings_mft_builtin(const uint8_t *note, size_t *size);
 /* Records the tender-filled manifest copy that the device calls use. */
 void bindings_mft_init(const struct mft *mft);
 const struct mft *bindings_mft(void);

@@ -49,3 +49,17 @@ const struct mft_entry *bindings_mft_by_index(const struct mft *mft,
         return NULL;
     return e;
 }
+
+const struct mft *bindings_mft_builtin(const uint8_t *note, size_t *size)
+{
+    const struct mft *mft;
+
+    if (note == NULL)
+        BINDINGS_PANIC("no Solo5 manifest linked in");
+    mft = (const struct mft *)(note + sizeof(struct mft1_note_header));
+    if (mft->version != MFT_VERSION || mft->entries == 0 ||
+            mft->entries > MFT_MAX_ENTRIES)
+        BINDINGS_PANIC("invalid Solo5 manifest");
+    *size = sizeof(struct mft) + mft->entries * sizeof(struct mft_entry);
+    return mft;
+}

@@ -35,6 +35,8 @@ SOLO5_TEST_PACKAGES=(
     clang libclang-rt-14-dev
     # bench/workloads.py (not a test): ab drives the bench_tcp unikernel
     apache2-utils
+    # the xen target's headers (the build skips xen without them), tests/targets/test_xen.py
+    libxen-dev
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then
@@ -97,7 +99,38 @@ solo5_ensure_venv() {
     fi
 }
 
+# tests/xen: Debian's Xen hypervisor, booted under QEMU.  Not installed (it
+# would become this machine's boot entry): the package is downloaded and
+# the hypervisor unpacked into a cache outside the checkout.
+SOLO5_XEN_PACKAGE=xen-hypervisor-4.17-amd64
+SOLO5_XEN_CACHE=${SOLO5_XEN_CACHE:-/var/cache/solo5-tests/xen}
+
+solo5_ensure_xen() {
+    local xen="$SOLO5_XEN_CACHE/xen-4.17-amd64" tmp
+    [ -s "$xen" ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "note: tests/xen will be skipped: $xen is missing (run this as root to fetch it)" >&2
+        return 0
+    fi
+    echo "==> fetching $SOLO5_XEN_PACKAGE into $SOLO5_XEN_CACHE"
+    mkdir -p "$SOLO5_XEN_CACHE"
+    tmp=$(mktemp -d)
+    # apt's download user must be able to write there.
+    chmod 755 "$tmp"
+    if (cd "$tmp" && apt-get -o DPkg::Lock::Timeout=900 download -qq "$SOLO5_XEN_PACKAGE" 2>/dev/null) &&
+        dpkg-deb --fsys-tarfile "$tmp"/"$SOLO5_XEN_PACKAGE"_*.deb |
+        tar -xO ./boot/xen-4.17-amd64.gz | gunzip >"$tmp/xen" && [ -s "$tmp/xen" ]; then
+        mv "$tmp/xen" "$xen"
+    else
+        echo "warning: could not fetch $SOLO5_XEN_PACKAGE: tests/xen will be skipped" >&2
+    fi
+    rm -rf "$tmp"
+}
+
 solo5_ensure_packages
+if [ "${SOLO5_ENV:-demo}" = test ]; then
+    solo5_ensure_xen
+fi
 solo5_ensure_venv
 export PATH="$SOLO5_VENV/bin:$PATH"
 cd "$SOLO5_TOP"

@@ -35,18 +35,45 @@ def note_slots(target: targets.Target) -> list[NoteSlot]:
     """The PT_NOTEs of a `target` unikernel, in the order tenders expect.
 
     A target without an ABI note (stub) gets no ABI PT_NOTE at all, rather
-    than an empty one that readers would have to special-case.
+    than an empty one that readers would have to special-case.  Notes the
+    linker script writes for the target (xen's PVH entry) come after the
+    OpenBSD note, as upstream orders them.
     """
     slots = [NoteSlot(abi.OPENBSD_SECTION, "note_not_openbsd")]
+    slots += [NoteSlot(n.section, n.phdr) for n in target.linker_notes]
     if target.has_abi_note:
         slots.append(NoteSlot(abi.ABI1_SECTION, "note_abi"))
     slots.append(NoteSlot(abi.MFT1_SECTION, "note_manifest"))
     return slots
 
 
+def _written_note(section: str, phdr: str, owner: str, type_: int, value: str) -> dict[str, Any]:
+    """A note the linker script writes: header, padded name, one word."""
+    name = owner.encode() + b"\0"
+    return {
+        "section": section,
+        "phdr": phdr,
+        "namesz": len(name),
+        "descsz": 4,
+        "type": type_,
+        "name": list(name.ljust(-(-len(name) // 4) * 4, b"\0")),
+        "value": value,
+    }
+
+
+def written_notes(target: targets.Target) -> list[dict[str, Any]]:
+    """The notes the linker script writes itself: the OpenBSD identification
+    note of every unikernel, then the target's linker notes."""
+    notes = [_written_note(abi.OPENBSD_SECTION, "note_not_openbsd", abi.OPENBSD_NOTE_OWNER,
+                           abi.OPENBSD_NOTE_TYPE, "0")]
+    notes += [_written_note(n.section, n.phdr, n.owner, n.type, n.value)
+              for n in target.linker_notes]
+    return notes
+
+
 def linker_script_variables(target: targets.Target) -> dict[str, Any]:
     """Variables of templates/linker/solo5.lds.j2 for `target`."""
-    openbsd_name = abi.OPENBSD_NOTE_OWNER.encode() + b"\0"
+    written = written_notes(target)
     return {
         "target": target,
         "banner": banner(f"templates/{LINKER_TEMPLATE}"),
@@ -54,18 +81,24 @@ def linker_script_variables(target: targets.Target) -> dict[str, Any]:
         "page_size": abi.PAGE_SIZE,
         "interp_bytes": [*list(abi.INTERP.encode()), 0],
         "notes": note_slots(target),
-        "openbsd": {
-            "section": abi.OPENBSD_SECTION,
-            "phdr": note_slots(target)[0].phdr,
-            "namesz": len(openbsd_name),
-            "descsz": 4,
-            "type": abi.OPENBSD_NOTE_TYPE,
-            "name": list(openbsd_name.ljust(-(-len(openbsd_name) // 4) * 4, b"\0")),
-        },
+        "written_notes": written,
+        "written_sections": [n["section"] for n in written],
         "rodata_phdr": "rodata" if target.separate_rodata else "text",
         "PF_R": targets.PF_R,
         "PF_W": targets.PF_W,
         "PF_X": targets.PF_X,
+    }
+
+
+def guest_config_variables(target: targets.Target, guest: str) -> dict[str, Any]:
+    """Variables of the guest_config template of `target` for unikernel
+    `guest` (the file is written next to <guest>.<target>)."""
+    assert target.guest_config is not None
+    return {
+        "banner": banner(f"templates/{target.guest_config[1]}"),
+        "name": guest,
+        "kernel": f"{guest}.{target.name}",
+        "targets": targets,
     }
 
 

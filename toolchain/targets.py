@@ -5,6 +5,7 @@ Everything else (bindings objects, linker scripts, wrappers, runner scripts,
 test unikernels, header constants) is derived from this table.
 """
 
+import os
 from dataclasses import dataclass, field
 
 # ELF program header flags.
@@ -61,6 +62,42 @@ ALL_ARCHES = tuple(ARCHES)
 
 
 @dataclass(frozen=True)
+class LinkerNote:
+    """An ELF note the linker script writes (not the bindings), in a PT_NOTE
+    of its own: its owner, type and one 32-bit word, given as a linker-script
+    expression (for example the address of a symbol of the bindings)."""
+
+    section: str
+    phdr: str
+    owner: str
+    type: int
+    value: str
+
+
+@dataclass(frozen=True)
+class HostHeaders:
+    """Public headers of another project that a target installs with its
+    bindings, copied at build time from the build host (a Debian package)
+    rather than kept in this tree.  Without them the target is not built."""
+
+    source: str  # directory on the build host, e.g. /usr/include/xen
+    dest: str  # under <prefix>/include/solo5/
+    package: str  # the Debian package that provides `source`
+    scons_var: str  # `scons VAR=DIR` takes them from DIR instead
+    skip: tuple[str, ...] = ()  # subdirectories of `source` left out
+
+    def source_dir(self, override: str | None = None) -> str:
+        return override or self.source
+
+    def missing(self, override: str | None = None) -> str | None:
+        """Why the headers cannot be used (a note for the build), or None."""
+        path = self.source_dir(override)
+        if os.path.isdir(path):
+            return None
+        return f"{path} not found (install Debian's {self.package}, or scons {self.scons_var}=DIR)"
+
+
+@dataclass(frozen=True)
 class Target:
     """What the toolchain knows about one target."""
 
@@ -87,6 +124,9 @@ class Target:
     # relative to bindings/ (one concept in one place: virtio reuses the
     # x86_64 descriptor tables and trap entry of hvt).
     extra_sources: tuple[str, ...] = ()
+    # Shared bindings files (bindings/*.c) this target implements itself in
+    # its folder instead (xen: no Solo5 devices, so its own net and block).
+    replaces_shared: tuple[str, ...] = ()
     # Constants the C bindings of this target get as -D NAME=VALUE, so that
     # a number a runner script and the guest share is written once, here.
     c_constants: tuple[tuple[str, int], ...] = ()
@@ -94,6 +134,17 @@ class Target:
     runners: tuple[str, ...] = field(default=())
     # The architectures it has bindings for (ARCHES keys).
     arches: tuple[str, ...] = (DEFAULT_ARCH,)
+    # Globals of solo5_<t>.o beyond the API, _start and the SSP symbols: a
+    # platform's own entry points and the private ABI its users rely on.
+    private_exports: tuple[str, ...] = ()
+    # A configuration file written next to every test unikernel of the
+    # target, <guest>.<suffix>, rendered from templates/<template> (xen: the
+    # xl domain configuration upstream's tests generate).
+    guest_config: tuple[str, str] | None = None
+    # Notes written by the linker script, between the OpenBSD and ABI notes.
+    linker_notes: tuple[LinkerNote, ...] = ()
+    # Headers of the platform installed with the bindings (and used by them).
+    public_headers: HostHeaders | None = None
 
     @property
     def has_abi_note(self) -> bool:
@@ -161,6 +212,26 @@ MUEN_PROTOCOL_DEBUGLOG = 0x736F6C6F35636F6E  # "solo5con"
 MUEN_PROTOCOL_NET = 0x736F6C6F356E6574  # "solo5net"
 MUEN_PROTOCOL_BLOCK = 0x736F6C6F35626C6B  # "solo5blk"
 
+# xen: a PVH domain.  Xen enters the unikernel at the address in its
+# XEN_ELFNOTE_PHYS32_ENTRY note, in 32-bit protected mode (bindings/xen).
+XEN_ELFNOTE_PHYS32_ENTRY = 18
+XEN_PVH_ENTRY_SYMBOL = "_start32"
+# The Xen interface version the bindings are written against (upstream's:
+# Xen 4.13).  The installed headers are the build host's (Debian 12: Xen
+# 4.17, whose latest interface is 0x00040e00); a consumer picks its own
+# version with -D__XEN_INTERFACE_VERSION__ (docs/compatibility.md).
+XEN_INTERFACE_VERSION = 0x00040D00
+# The Xen HVM event-channel upcall vector, and the LAPIC spurious vector
+# (both within the 48 IDT entries of hvt_cpu_x86_64.c).
+XEN_UPCALL_VECTOR = 32
+XEN_SPURIOUS_VECTOR = 47
+# Where solo5__xen_get_gntmap_area() says grant mappings may go (mapped RW,
+# never executable): 4 GiB to 5 GiB, as upstream.
+XEN_GNTMAP_BASE = 0x100000000
+XEN_GNTMAP_SIZE = 0x40000000
+# The memory of a test unikernel's xl configuration (upstream's tests).
+XEN_XL_MEMORY_MB = 32
+
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
@@ -202,6 +273,43 @@ TARGETS: dict[str, Target] = {
             "genode", 5, 1, PF_R | PF_X, False,
             "native Genode component (bindings in a shared library)",
             link=LINK_SHARED,
+        ),
+        Target(
+            "xen", 6, 1, PF_R | PF_X, False, "Xen PVH domain (x86_64)",
+            # Xen's PVH dom0 builder (4.17) takes the lowest PT_LOAD as the
+            # image start: an empty one at 0 made it put the start info and
+            # command line over the text at 1 MiB.
+            separate_tdata=False,
+            extra_sources=("hvt/hvt_cpu_x86_64.c", "hvt/hvt_traps_x86_64.S"),
+            replaces_shared=("bindings_net.c", "bindings_block.c"),
+            c_constants=(
+                ("__XEN_INTERFACE_VERSION__", XEN_INTERFACE_VERSION),
+                ("XEN_UPCALL_VECTOR", XEN_UPCALL_VECTOR),
+                ("XEN_SPURIOUS_VECTOR", XEN_SPURIOUS_VECTOR),
+                ("XEN_GNTMAP_BASE", XEN_GNTMAP_BASE),
+                ("XEN_GNTMAP_SIZE", XEN_GNTMAP_SIZE),
+            ),
+            # MirageOS's Xen support uses these (upstream exports them too).
+            private_exports=(
+                XEN_PVH_ENTRY_SYMBOL,
+                "solo5__xen_HYPERCALL_PAGE",
+                "solo5__xen_HYPERVISOR_SHARED_INFO",
+                "solo5__xen_get_gntmap_area",
+                "solo5__xen_evtchn_vector_handler",
+            ),
+            guest_config=("xl", "guests/xen.xl.j2"),
+            linker_notes=(
+                LinkerNote(
+                    ".note.solo5.xen", "note_xen", "Xen",
+                    XEN_ELFNOTE_PHYS32_ENTRY, XEN_PVH_ENTRY_SYMBOL,
+                ),
+            ),
+            public_headers=HostHeaders(
+                "/usr/include/xen", "xen", "libxen-dev", "XEN_HEADERS",
+                # Linux's device ioctls and the toolstack's foreign layouts
+                # are not Xen's public guest interface.
+                skip=("sys", "foreign"),
+            ),
         ),
     )
 }

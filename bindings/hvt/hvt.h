@@ -9,6 +9,7 @@
 
 #include "../bindings.h"
 #include "hvt_abi.h"
+#include "hvt_cpu.h"
 
 /* hvt_hypercall_<arch>.c: issues hypercall `nr` with `arg`, a struct on
  * the stack (below 4 GiB); kicks the tender's I/O thread (the I/O rings);
@@ -20,14 +21,6 @@ void hvt_cpu_relax(void);
 /* hvt_features.c: the HVT_FEATURE_* bits of bi->host_features that the
  * bindings will use (a test build links a variant that uses none). */
 uint32_t hvt_features(const struct hvt_boot_info *bi);
-
-/* hvt_cpu_<arch>.c: the guest's own descriptor tables and traps.  With
- * may_use_user_mode (the tender offers HVT_FEATURE_USER_MODE) it returns
- * running at CPL3. */
-void hvt_cpu_init(bool may_use_user_mode);
-void hvt_cpu_set_tls_base(uintptr_t base);
-/* Stops forever, whatever the privilege level (after HALT). */
-void hvt_cpu_halt(void) BINDINGS_NORETURN;
 
 /* hvt_clock.c: the TSC clock, scaled by the boot info's cpu_cycle_freq. */
 void hvt_clock_init(uint64_t cpu_cycle_freq);

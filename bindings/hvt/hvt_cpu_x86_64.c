@@ -7,8 +7,9 @@
  * data (0x18) and code (0x20), and a 64-bit TSS (0x28) whose interrupt
  * stack table gives traps, NMI/#DF and IRQs their own 4 KiB stacks (a trap
  * on a broken stack still gets reported).  Every IDT entry is a DPL 0
- * interrupt gate.  Interrupts are never enabled; the IRQ vectors exist only
- * so that a stray one is ignored rather than fatal.
+ * interrupt gate.  hvt and virtio never enable interrupts; the IRQ vectors
+ * exist so that a stray one is ignored rather than fatal, and so that xen
+ * can take its event-channel upcall (hvt_cpu_set_irq_handler()).
  *
  * When the tender maps guest memory user-accessible (HVT_FEATURE_USER_MODE)
  * the bindings drop to CPL3 as early as they can and the rest of the boot
@@ -123,6 +124,7 @@ static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 
 static enum tls_method tls_method = TLS_WRMSR;
 static bool user_mode;
+static hvt_cpu_irq_handler irq_handler;
 
 /* Entry stubs from hvt_traps_x86_64.S: one per vector, 0 where none. */
 extern const uint64_t hvt_trap_stubs[IDT_ENTRIES];
@@ -289,6 +291,11 @@ void hvt_cpu_halt(void)
         __asm__ __volatile__("pause");
 }
 
+void hvt_cpu_set_irq_handler(hvt_cpu_irq_handler handler)
+{
+    irq_handler = handler;
+}
+
 static const char *const trap_names[IDT_FIRST_IRQ] = {
     "#DE", "#DB", "#NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
     "#DF", "#9", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
@@ -300,6 +307,8 @@ static const char *const trap_names[IDT_FIRST_IRQ] = {
 void hvt_trap_handler(struct hvt_trap_frame_x86_64 *tf)
 {
     if (tf->vector >= IDT_FIRST_IRQ) {
+        if (irq_handler != NULL && irq_handler((unsigned)tf->vector))
+            return;
         bindings_log(BINDINGS_LOG_WARN, "Solo5: ignoring interrupt %lu\n",
                 (unsigned long)tf->vector);
         return;

@@ -9,6 +9,8 @@
 #define VIRTIO_H_INCLUDED
 
 #include "../bindings.h"
+#include "../bindings_cpu_x86_64.h"
+#include "../hvt/hvt_cpu.h"
 #include "elf_abi.h"
 
 /* Multiboot (version 1) boot information, the fields the bindings read. */
@@ -31,15 +33,6 @@ uint32_t virtio_inl(uint16_t port);
 void virtio_outb(uint16_t port, uint8_t v);
 void virtio_outw(uint16_t port, uint16_t v);
 void virtio_outl(uint16_t port, uint32_t v);
-void virtio_cpu_pause(void);
-void virtio_cpu_cpuid(uint32_t leaf, uint32_t regs[4]);
-void virtio_cpu_wrmsr(uint32_t msr, uint64_t value);
-/* Runs fn() on the stack ending at `top`; never returns. */
-void virtio_cpu_switch_stack(uintptr_t top, void (*fn)(void)) BINDINGS_NORETURN;
-
-/* The CPU tables and traps shared with hvt (bindings/hvt/hvt_cpu_x86_64.c). */
-void hvt_cpu_init(void);
-void hvt_cpu_set_tls_base(uintptr_t base);
 
 /* COM1 console (virtio_serial.c). */
 void virtio_serial_init(void);

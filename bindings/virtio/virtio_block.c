@@ -106,7 +106,7 @@ static bool request(struct block_device *d, uint32_t type, solo5_off_t offset,
     };
     virtq_submit(&d->q, 0);
     while (!virtq_has_used(&d->q))
-        virtio_cpu_pause();
+        bindings_cpu_pause();
     (void)virtq_take_used(&d->q);
     return *d->status == VIRTIO_BLK_S_OK;
 }

@@ -29,19 +29,7 @@
 #define KVM_FEATURE_CLOCKSOURCE2 (1U << 3)
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01U
 
-struct pvclock_vcpu_time_info {
-    uint32_t version;
-    uint32_t pad0;
-    uint64_t tsc_timestamp;
-    uint64_t system_time;
-    uint32_t tsc_to_system_mul;
-    int8_t tsc_shift;
-    uint8_t flags;
-    uint8_t pad[2];
-} __attribute__((packed));
-
-static volatile struct pvclock_vcpu_time_info pvclock
-    __attribute__((aligned(64)));
+static volatile struct bindings_pvclock pvclock __attribute__((aligned(64)));
 static bool use_pvclock;
 static uint32_t tsc_mult;
 static unsigned tsc_shift;
@@ -51,41 +39,19 @@ static bool pvclock_init(void)
 {
     uint32_t r[4];
 
-    virtio_cpu_cpuid(KVM_CPUID_SIGNATURE, r);
+    bindings_cpu_cpuid(KVM_CPUID_SIGNATURE, r);
     /* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX. */
     if (r[1] != 0x4b4d564bU || r[2] != 0x564b4d56U || r[3] != 0x4dU)
         return false;
     if (r[0] < KVM_CPUID_FEATURES)
         return false;
-    virtio_cpu_cpuid(KVM_CPUID_FEATURES, r);
+    bindings_cpu_cpuid(KVM_CPUID_FEATURES, r);
     if (!(r[0] & KVM_FEATURE_CLOCKSOURCE2))
         return false;
     /* Identity-mapped: the virtual address is the physical one; bit 0
      * enables the updates. */
-    virtio_cpu_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uintptr_t)&pvclock | 1);
+    bindings_cpu_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uintptr_t)&pvclock | 1);
     return true;
-}
-
-static uint64_t pvclock_read(void)
-{
-    uint32_t version;
-    uint64_t delta, ns;
-    unsigned __int128 product;
-
-    do {
-        version = pvclock.version;
-        __asm__ __volatile__("" : : : "memory");
-        delta = bindings_cpu_cycles() - pvclock.tsc_timestamp;
-        if (pvclock.tsc_shift < 0)
-            delta >>= -pvclock.tsc_shift;
-        else
-            delta <<= pvclock.tsc_shift;
-        product = (unsigned __int128)delta * pvclock.tsc_to_system_mul;
-        ns = pvclock.system_time + (uint64_t)(product >> 32);
-        __asm__ __volatile__("" : : : "memory");
-        /* An odd version, or a changed one, means an update was under way. */
-    } while ((version & 1) || version != pvclock.version);
-    return ns;
 }
 
 static uint64_t tsc_frequency(void)
@@ -123,7 +89,7 @@ solo5_time_t solo5_clock_monotonic(void)
     unsigned __int128 product;
 
     if (use_pvclock)
-        return pvclock_read();
+        return bindings_pvclock_read(&pvclock);
     product = (unsigned __int128)bindings_cpu_cycles() * tsc_mult;
     return (solo5_time_t)(product >> tsc_shift);
 }

@@ -171,7 +171,7 @@ void virtio_net_flush(solo5_time_t timeout)
 
         while (tx->used->idx != tx->avail_idx &&
                 solo5_clock_monotonic() < deadline)
-            virtio_cpu_pause();
+            bindings_cpu_pause();
     }
 }
 

@@ -43,7 +43,7 @@ static void serial_putc(char c)
     for (int i = 0; i < UART_SPIN_MAX; i++) {
         if (virtio_inb(COM1 + UART_LSR) & UART_LSR_THRE)
             break;
-        virtio_cpu_pause();
+        bindings_cpu_pause();
     }
     virtio_outb(COM1 + UART_DATA, (uint8_t)c);
 }

@@ -54,7 +54,7 @@ void virtio_entry(uint32_t magic, uint32_t mbi_addr)
     bindings_ssp_init();
     /* Any accidental TLS use now faults in the unmapped zero page. */
     hvt_cpu_set_tls_base(0);
-    hvt_cpu_init();
+    hvt_cpu_init(false); /* the whole VM is ours: CPL0 */
     virtio_serial_init();
 
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
@@ -68,22 +68,14 @@ void virtio_entry(uint32_t magic, uint32_t mbi_addr)
     if (mbi->flags & MULTIBOOT_INFO_CMDLINE)
         cmdline_copy((const char *)(uintptr_t)mbi->cmdline);
 
-    virtio_cpu_switch_stack(mem_size, virtio_main);
+    bindings_cpu_switch_stack(mem_size, virtio_main);
 }
 
 static struct mft *mft_init(void)
 {
-    const struct mft *note;
     size_t size;
+    const struct mft *note = bindings_mft_builtin(__solo5_mft1_note, &size);
 
-    if (__solo5_mft1_note == NULL)
-        BINDINGS_PANIC("no Solo5 manifest linked in");
-    note = (const struct mft *)(__solo5_mft1_note +
-            sizeof(struct mft1_note_header));
-    if (note->version != MFT_VERSION || note->entries == 0 ||
-            note->entries > MFT_MAX_ENTRIES)
-        BINDINGS_PANIC("invalid Solo5 manifest");
-    size = sizeof(struct mft) + note->entries * sizeof(struct mft_entry);
     /* The note is read-only data: devices are attached in a copy. */
     bindings_memcpy(mft_copy, note, size);
     return (struct mft *)mft_copy;
@@ -156,7 +148,7 @@ void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
         ready = virtio_net_ready();
         if (ready != 0 || solo5_clock_monotonic() >= deadline)
             break;
-        virtio_cpu_pause();
+        bindings_cpu_pause();
     }
     if (ready_set != NULL)
         *ready_set = ready;
