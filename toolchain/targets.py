@@ -84,7 +84,7 @@ class HostHeaders:
     dest: str  # under <prefix>/include/solo5/
     package: str  # the Debian package that provides `source`
     scons_var: str  # `scons VAR=DIR` takes them from DIR instead
-    skip: tuple[str, ...] = ()  # subdirectories of `source` left out
+    skip: tuple[str, ...] = ()  # files and folders of `source` left out
 
     def source_dir(self, override: str | None = None) -> str:
         return override or self.source
@@ -306,9 +306,10 @@ TARGETS: dict[str, Target] = {
             ),
             public_headers=HostHeaders(
                 "/usr/include/xen", "xen", "libxen-dev", "XEN_HEADERS",
-                # Linux's device ioctls and the toolstack's foreign layouts
-                # are not Xen's public guest interface.
-                skip=("sys", "foreign"),
+                # Not Xen's public guest interface: the toolstack's foreign
+                # layouts and Linux's /dev/xen ioctls (libxen-dev's sys/, and
+                # the same from linux-libc-dev in the same folder).
+                skip=("foreign", "sys", "evtchn.h", "gntalloc.h", "gntdev.h", "privcmd.h"),
             ),
         ),
     )

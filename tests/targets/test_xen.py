@@ -211,6 +211,8 @@ def test_installed_headers_are_xens_public_interface(stage: Path) -> None:
         assert (headers / rel).is_file(), rel
     # Linux's ioctl headers and the toolstack's foreign layouts are left out.
     assert not (headers / "sys").exists() and not (headers / "foreign").exists()
+    assert not [h for h in ("evtchn.h", "gntalloc.h", "gntdev.h", "privcmd.h")
+                if (headers / h).exists()]
     assert XEN.public_headers is not None
     source = Path(XEN.public_headers.source)
     if source.is_dir():  # taken from the host at build time, not kept in the tree
