@@ -114,10 +114,14 @@ solo5_ensure_xen() {
     fi
     echo "==> fetching $SOLO5_XEN_PACKAGE into $SOLO5_XEN_CACHE"
     mkdir -p "$SOLO5_XEN_CACHE"
+    # (apt downloads into a private temporary folder as root, unsandboxed:
+    # its warning about that is dropped with the rest of its stderr.)
     tmp=$(mktemp -d)
-    # apt's download user must be able to write there.
-    chmod 755 "$tmp"
-    if (cd "$tmp" && apt-get -o DPkg::Lock::Timeout=900 download -qq "$SOLO5_XEN_PACKAGE" 2>/dev/null) &&
+    # A stale package list names a version the mirror no longer has:
+    # refresh it once and try again.
+    if { (cd "$tmp" && apt-get download -qq "$SOLO5_XEN_PACKAGE" 2>/dev/null) ||
+        { apt-get -o DPkg::Lock::Timeout=900 update -qq &&
+            (cd "$tmp" && apt-get download -qq "$SOLO5_XEN_PACKAGE" 2>/dev/null); }; } &&
         dpkg-deb --fsys-tarfile "$tmp"/"$SOLO5_XEN_PACKAGE"_*.deb |
         tar -xO ./boot/xen-4.17-amd64.gz | gunzip >"$tmp/xen" && [ -s "$tmp/xen" ]; then
         mv "$tmp/xen" "$xen"
