@@ -5,20 +5,27 @@
     solo5-elftool query-abi BINARY             the ABI1 note as JSON
 
 Errors are one line, `solo5-elftool: <message>`, on stderr with exit status 1.
+
+Each command imports only what it needs (the queries: os, stat, struct and
+elf.py; gen-manifest: the JSON reader): an installed tool runs this at every
+start (docs/performance.md, "Toolchain").
 """
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import sys
-import tempfile
-from collections.abc import Sequence
-from typing import TextIO
 
-from solo5_toolchain import elf, manifest, notes
+from solo5_toolchain import elf
 from solo5_toolchain.version import VERSION, VERSION_DESCRIPTION
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TextIO
+
+    from solo5_toolchain import manifest, notes
 
 PROG = "solo5-elftool"
 STDOUT = "-"
@@ -86,8 +93,7 @@ def write_atomically(path: str, text: str) -> None:
             stream.write(text)
         return
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".solo5-elftool.", dir=directory)
+    fd, tmp = _create_temporary(os.path.dirname(path) or ".")
     try:
         with os.fdopen(fd, "w") as stream:
             stream.write(text)
@@ -98,6 +104,20 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
+def _create_temporary(directory: str) -> tuple[int, str]:
+    """A new file in `directory` with an unpredictable name, opened for
+    writing: what tempfile.mkstemp does, without importing tempfile (its
+    imports cost more than the rest of gen-manifest)."""
+    for _attempt in range(100):
+        path = os.path.join(directory, f".solo5-elftool.{os.urandom(6).hex()}")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary file name in {directory}")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -105,10 +125,14 @@ def _umask() -> int:
 
 
 def gen_manifest(source: str, output: str, stdout: TextIO) -> None:
+    from solo5_toolchain import manifest
+
     try:
         mft = manifest.load(source)
     except OSError as error:
         raise ToolError(f"{source}: Could not open: {error.strerror or error}") from None
+    except manifest.ManifestError as error:
+        raise ToolError(str(error)) from None
     text = generate_c(mft)
     if output == STDOUT:
         stdout.write(text)
@@ -122,12 +146,23 @@ def gen_manifest(source: str, output: str, stdout: TextIO) -> None:
 def format_manifest(entries: Sequence[notes.MftEntry]) -> str:
     """query-manifest's JSON: the devices after the reserved first entry."""
     devices = [
-        f'    {{ "name": {json.dumps(e.name)}, "type": "{e.type_name}" }}' for e in entries[1:]
+        f'    {{ "name": {_json_string(e.name)}, "type": "{e.type_name}" }}' for e in entries[1:]
     ]
     lines = ["{", '  "type": "solo5.manifest",', '  "version": 1,', '  "devices": [']
     lines += [",\n".join(devices)] if devices else []
     lines += ["  ]", "}", ""]
     return "\n".join(lines)
+
+
+def _json_string(text: str) -> str:
+    """`text` as a JSON string.  Device names are alphanumeric (the notes
+    are validated so), which JSON quotes as they are: json is imported only
+    for anything else."""
+    if text.isascii() and text.isalnum():
+        return f'"{text}"'
+    import json
+
+    return json.dumps(text)
 
 
 def format_abi(info: notes.Abi1Info) -> str:
@@ -142,7 +177,7 @@ def format_abi(info: notes.Abi1Info) -> str:
 
 
 def run(argv: Sequence[str], stdout: TextIO) -> None:
-    """Execute one command; raises UsageError, ToolError, ManifestError or ElfFileError."""
+    """Execute one command; raises UsageError, ToolError or ElfFileError."""
     if len(argv) == 1 and argv[0] in ("-h", "--help", "help"):
         stdout.write(usage())
         return
@@ -178,18 +213,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = f"{PROG}: {error}\n" if str(error) else ""
         sys.stderr.write(message + usage())
         return 1
-    except (manifest.ManifestError, elf.ElfFileError, ToolError) as error:
+    except (elf.ElfFileError, ToolError) as error:
         sys.stderr.write(f"{PROG}: {error}\n")
         return 1
     except BrokenPipeError:
+        _discard_stdout()
         return 1
     except OSError as error:
         # Standard output unusable (a full disk, /dev/full): one line, as
         # for every other error.
+        _discard_stdout()
         if sys.stderr is not None:
             sys.stderr.write(f"{PROG}: standard output: {error.strerror or error}\n")
         return 1
     return 0
+
+
+def _discard_stdout() -> None:
+    """Send what standard output still buffers to /dev/null: the
+    interpreter's own flush at exit would fail again, print "Exception
+    ignored" and exit 120 (stdout is block-buffered unless PYTHONUNBUFFERED,
+    which the installed launcher ignores)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,9 @@ This reader accepts exactly RFC 8259 JSON and returns a tree of `Node`s.
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
-
 # Deep enough for any manifest; shallow enough to never hit Python's recursion limit.
 MAX_DEPTH = 64
 
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _WHITESPACE = " \t\r\n"
 
@@ -30,29 +25,34 @@ class JsonSyntaxError(Exception):
         self.message = message
 
 
-@dataclass
 class Member:
     """One `"key": value` pair of an object."""
 
-    key: str
-    line: int
-    value: Node
+    __slots__ = ("key", "line", "value")
+
+    def __init__(self, key: str, line: int, value: Node) -> None:
+        self.key = key
+        self.line = line
+        self.value = value
 
 
-@dataclass
 class Node:
     """A JSON value and the line it starts on.
 
     `kind` is one of object, array, string, number, bool, null.  Objects keep
     their members in document order (duplicates included: the caller decides);
-    arrays keep their items.
+    arrays keep their items.  (Plain classes, not dataclasses: solo5-elftool
+    imports this at every gen-manifest, docs/performance.md "Toolchain".)
     """
 
-    kind: str
-    line: int
-    value: JsonScalar = None
-    members: list[Member] = field(default_factory=list)
-    items: list[Node] = field(default_factory=list)
+    __slots__ = ("items", "kind", "line", "members", "value")
+
+    def __init__(self, kind: str, line: int, value: JsonScalar = None) -> None:
+        self.kind = kind
+        self.line = line
+        self.value = value
+        self.members: list[Member] = []
+        self.items: list[Node] = []
 
     def describe(self) -> str:
         """How the value reads in an error message."""
@@ -70,6 +70,8 @@ QUOTE_LIMIT = 80
 
 def _quote_char(c: str) -> str:
     if c in '"\\' or ord(c) < 0x20:
+        import json  # only for a message, and only for these characters
+
         return json.dumps(c)[1:-1]  # \", \\, \n, \u001b, ...
     if not c.isprintable():
         return f"\\u{ord(c):04x}"
@@ -83,6 +85,34 @@ def quote(value: str) -> str:
     reads as "NET_BASIC", as upstream prints it."""
     text = "".join(_quote_char(c) for c in value[:QUOTE_LIMIT])
     return f'"{text}"' + ("..." if len(value) > QUOTE_LIMIT else "")
+
+
+def _scan_number(text: str, pos: int) -> tuple[int, bool] | None:
+    """The end of the longest JSON number (RFC 8259: -?(0|[1-9][0-9]*)
+    (.[0-9]+)?([eE][+-]?[0-9]+)?) at `pos` and whether it has a fraction or
+    an exponent; None if none starts there.  (By hand: importing re costs
+    gen-manifest a quarter of its run.)"""
+    start = pos + 1 if text.startswith("-", pos) else pos
+    end = _digits_end(text, start)
+    if end == start:
+        return None
+    if text[start] == "0":
+        end = start + 1  # a leading zero stands alone
+    is_float = False
+    if text.startswith(".", end) and _digits_end(text, end + 1) > end + 1:
+        end, is_float = _digits_end(text, end + 1), True
+    if text[end : end + 1] in ("e", "E"):
+        digits = end + 2 if text[end + 1 : end + 2] in ("+", "-") else end + 1
+        if _digits_end(text, digits) > digits:
+            end, is_float = _digits_end(text, digits), True
+    return end, is_float
+
+
+def _digits_end(text: str, pos: int) -> int:
+    """The end of the run of ASCII digits at `pos`."""
+    while pos < len(text) and "0" <= text[pos] <= "9":
+        pos += 1
+    return pos
 
 
 class _Reader:
@@ -127,14 +157,13 @@ class _Reader:
             if self.text.startswith(word, self.pos):
                 self.pos += len(word)
                 return Node(kind, line, scalar)
-        match = _NUMBER.match(self.text, self.pos)
-        if match and match.end() > self.pos:
-            self.pos = match.end()
-            literal = match.group(0)
+        scanned = _scan_number(self.text, self.pos)
+        if scanned is not None:
+            end, is_float = scanned
+            literal = self.text[self.pos : end]
+            self.pos = end
             try:
-                number: int | float = (
-                    float(literal) if match.group(1) or match.group(2) else int(literal)
-                )
+                number: int | float = float(literal) if is_float else int(literal)
             except ValueError:  # more digits than Python converts
                 raise self.fail(f"number too long ({len(literal)} characters)") from None
             return Node("number", line, number)

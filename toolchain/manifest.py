@@ -12,10 +12,9 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
 from solo5_toolchain import abi, jsonpos
+from solo5_toolchain.record import Record
 
 MANIFEST_TYPE = "solo5.manifest"
 STDIN = "-"
@@ -33,12 +32,15 @@ class ManifestError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(Record):
     """One declared device: a name and a type name such as NET_BASIC."""
 
+    __slots__ = ("name", "type")
     name: str
     type: str
+
+    def __init__(self, name: str, type: str) -> None:
+        super().__init__(name, type)
 
     @property
     def type_code(self) -> int:
@@ -46,16 +48,17 @@ class Device:
         return abi.DEVICE_TYPES[self.type]
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Record):
     """A validated manifest: at most MFT_MAX_DEVICES uniquely named devices."""
 
-    devices: tuple[Device, ...] = ()
+    __slots__ = ("devices",)
+    devices: tuple[Device, ...]
 
-    def __post_init__(self) -> None:
-        problem = check_devices(self.devices)
+    def __init__(self, devices: tuple[Device, ...] = ()) -> None:
+        problem = check_devices(devices)
         if problem is not None:
             raise ValueError(problem)
+        super().__init__(devices)
 
     @property
     def entries(self) -> int:
@@ -206,7 +209,8 @@ def load(path: str) -> Manifest:
         if sys.stdin is None:  # closed when the tool started
             raise OSError(errno.EBADF, os.strerror(errno.EBADF), STDIN_NAME)
         return parse(_decode(sys.stdin.buffer.read(), STDIN_NAME), STDIN_NAME)
-    return parse(_decode(Path(path).read_bytes(), path), path)
+    with open(path, "rb") as stream:
+        return parse(_decode(stream.read(), path), path)
 
 
 def _decode(data: bytes, filename: str) -> str:

@@ -8,10 +8,13 @@ produce; decoding and `validate_mft` accept exactly what the tenders accept
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from solo5_toolchain import abi
-from solo5_toolchain.manifest import Manifest
+from solo5_toolchain.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from solo5_toolchain.manifest import Manifest
 
 _NOTE_HEADER = struct.Struct("<III")  # n_namesz, n_descsz, n_type
 _MFT_HEADER = struct.Struct("<II")  # version, entries
@@ -29,14 +32,18 @@ class NoteError(Exception):
     """A note that a tender would refuse; the message says why."""
 
 
-@dataclass(frozen=True)
-class MftEntry:
+class MftEntry(Record):
     """One entry of a binary manifest, as stored on disk."""
 
+    __slots__ = ("name", "type", "private", "attached")  # noqa: RUF023 (the fields in order)
     name: str
     type: int
-    private: bytes = bytes(24)  # the u and b unions: zero on disk
-    attached: bool = False
+    private: bytes  # the u and b unions: zero on disk
+    attached: bool
+
+    def __init__(self, name: str, type: int, private: bytes = bytes(24),
+                 attached: bool = False) -> None:
+        super().__init__(name, type, private, attached)
 
     @property
     def type_name(self) -> str:
@@ -47,21 +54,23 @@ class MftEntry:
         return "UNKNOWN"
 
 
-@dataclass(frozen=True)
-class Abi1Info:
+class Abi1Info(Record):
     """The ABI1 descriptor."""
 
+    __slots__ = ("target", "version", "reserved0", "reserved1")  # noqa: RUF023 (in order)
     target: int
     version: int
-    reserved0: int = 0
-    reserved1: int = 0
+    reserved0: int
+    reserved1: int
+
+    def __init__(self, target: int, version: int, reserved0: int = 0,
+                 reserved1: int = 0) -> None:
+        super().__init__(target, version, reserved0, reserved1)
 
     @property
     def target_name(self) -> str:
         """The query-abi spelling of the target: hvt, spt, ... or unknown."""
-        from solo5_toolchain.targets import ABI_TARGET_NAMES
-
-        return ABI_TARGET_NAMES.get(self.target, "unknown")
+        return abi.ABI_TARGET_NAMES.get(self.target, "unknown")
 
 
 def _pad(offset: int, align: int) -> int:

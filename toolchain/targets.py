@@ -315,16 +315,6 @@ TARGETS: dict[str, Target] = {
     )
 }
 
-# ABI target ids known to query-abi, including targets without bindings here.
-ABI_TARGET_NAMES: dict[int, str] = {
-    1: "hvt",
-    2: "spt",
-    3: "virtio",
-    4: "muen",
-    5: "genode",
-    6: "xen",
-}
-
 DEFAULT_LINK_TARGET = "stub"
 # The triple of the default architecture (x86_64-solo5-none-static).
 TRIPLE = ARCHES[DEFAULT_ARCH].triple

@@ -88,6 +88,27 @@ static int elf_check_header(const Elf64_Ehdr *eh, uint64_t file_size,
     return 0;
 }
 
+/*
+ * Every PT_NOTE lies within the file, as solo5-elftool insists too: a note
+ * segment reaching past the end is a damaged file even when the note read
+ * from it (its first bytes) is whole.
+ */
+static int elf_check_notes_in_file(const struct tender_elf *elf,
+        struct tender_err *err)
+{
+    for (unsigned i = 0; i < elf->ehdr.e_phnum; i++) {
+        const Elf64_Phdr *ph = &elf->phdr[i];
+        uint64_t end;
+
+        if (ph->p_type != PT_NOTE)
+            continue;
+        if (!add_ok(ph->p_offset, ph->p_filesz, &end) || end > elf->file_size)
+            return tender_err_set(err, "phdr[%u] segment data lies beyond "
+                    "the end of the file", i);
+    }
+    return 0;
+}
+
 int tender_elf_read(int fd, struct tender_elf *elf, struct tender_err *err)
 {
     struct stat st;
@@ -121,7 +142,8 @@ int tender_elf_read(int fd, struct tender_elf *elf, struct tender_err *err)
     if (elf->phdr == NULL)
         return tender_err_set(err, "out of memory");
     if (elf_pread(fd, elf->phdr, ph_size, elf->ehdr.e_phoff,
-                "program headers", err) != 0) {
+                "program headers", err) != 0 ||
+            elf_check_notes_in_file(elf, err) != 0) {
         tender_elf_free(elf);
         return -1;
     }

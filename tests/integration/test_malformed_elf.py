@@ -70,3 +70,24 @@ def test_valid_unikernel_is_accepted_by_both(stage_bin: Path, tmp_path: Path) ->
     image = tmp_path / "storage.img"
     image.write_bytes(b"\0" * 4096)
     assert run(stage_bin / "solo5-spt", "--mem=4", f"--block:storage={image}", path).returncode == 7
+
+
+def test_section_headers_are_ignored_by_both(stage_bin: Path, tmp_path: Path) -> None:
+    """A PT_DYNAMIC and a garbage e_shoff: solo5-spt runs the file (it reads
+    program headers and notes only), and solo5-elftool answers for it alike
+    (it refused such files while it read them with pyelftools)."""
+    segments = elfgen.guest_segments(elfgen.CODE["exit7"], mft=elfgen.mft_note(
+        [("storage", "BLOCK_BASIC")]))
+    dynamic = elfgen.Segment(2, elfgen.PF_R, 0, b"\xff" * 16, align=8)  # PT_DYNAMIC
+    data = bytearray(elfgen.Elf([*segments, dynamic]).build())
+    data[0x28:0x30] = (0x7FFF_FFFF_FFFF).to_bytes(8, "little")  # e_shoff
+    path = tmp_path / "no_sections.spt"
+    path.write_bytes(data)
+    r = run(stage_bin / "solo5-elftool", "query-manifest", path)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert '{ "name": "storage", "type": "BLOCK_BASIC" }' in r.stdout
+    r = run(stage_bin / "solo5-elftool", "query-abi", path)
+    assert (r.returncode, r.stderr) == (0, "") and '"target": "spt"' in r.stdout
+    image = tmp_path / "storage.img"
+    image.write_bytes(b"\0" * 4096)
+    assert run(stage_bin / "solo5-spt", "--mem=4", f"--block:storage={image}", path).returncode == 7

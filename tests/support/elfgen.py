@@ -399,6 +399,10 @@ def _cases() -> dict[str, Case]:
         "entry_beyond_memory": Case(_with(entry=0x7FFFFFFF0000), "does not fall within"),
         "huge_memsz": Case(_with_seg(2, memsz=(1 << 64) - PAGE), "does not fit in guest memory"),
         "huge_offset": Case(_with_seg(1, offset=(1 << 64) - 4), "beyond the end of the file"),
+        # The note itself is whole; its segment claims more than the file has.
+        "note_segment_beyond_eof": Case(
+            _with_seg(4, filesz=1 << 20), "beyond the end of the file", **hdr
+        ),
         "filesz_above_memsz": Case(_with_seg(1, memsz=2), "larger than p_memsz"),
         "segment_below_base": Case(_with_seg(0, vaddr=0x80000), "is below 0x100000"),
         "unaligned_segment": Case(

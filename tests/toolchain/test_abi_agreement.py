@@ -94,7 +94,7 @@ DEVICES = (manifest.Device("net0", "NET_BASIC"), manifest.Device("storage", "BLO
 def c_values(stage: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("abi")
     target_lines = "\n".join(
-        f"    V(ABI1_TARGET_{name.upper()});" for name in targets.ABI_TARGET_NAMES.values()
+        f"    V(ABI1_TARGET_{name.upper()});" for name in abi.ABI_TARGET_NAMES.values()
     )
     (tmp / "main.c").write_text(PROGRAM.replace("@TARGETS@", target_lines))
     (tmp / "manifest.c").write_text(
@@ -153,7 +153,7 @@ def test_constants(c_values: dict[str, str]) -> None:
         "SPT_BLOCK_LEVEL_SHIFT": abi.SPT_BLOCK_LEVEL_SHIFT,
         "SPT_BLOCK_LEVELS": abi.SPT_BLOCK_LEVELS,
     }
-    python.update({f"ABI1_TARGET_{n.upper()}": i for i, n in targets.ABI_TARGET_NAMES.items()})
+    python.update({f"ABI1_TARGET_{n.upper()}": i for i, n in abi.ABI_TARGET_NAMES.items()})
     assert {k: int(c_values[k]) for k in python} == python
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import stat
 import subprocess
@@ -294,3 +295,34 @@ def test_standard_output_errors_are_one_line(elftool: Path, stage: Path) -> None
                             pass_fds=(), close_fds=True, preexec_fn=lambda: os.close(1))
     assert closed.returncode == 1
     assert closed.stderr == "solo5-elftool: standard output is closed\n"
+
+
+def test_a_huge_sparse_file_is_read_only_where_it_matters(
+    elftool: Path, stage: Path, tmp_path: Path
+) -> None:
+    """elftool reads the ELF header, program headers and notes, nothing
+    else: a 64 GiB (sparse) unikernel answers under a 1 GiB address-space
+    limit, and a 64 GiB hole is refused from its first bytes."""
+    gib = 1 << 30
+    hello = stage.parent / "tests" / "test_hello" / "test_hello.spt"
+    big = tmp_path / "big.spt"
+    shutil.copyfile(hello, big)
+    os.truncate(big, 64 * gib)
+    holes = tmp_path / "holes.spt"
+    holes.touch()
+    os.truncate(holes, 64 * gib)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (gib, gib))
+
+    def query(command: str, path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(elftool), command, str(path)], capture_output=True,
+                              text=True, timeout=60, check=False, preexec_fn=limit)
+
+    abi = query("query-abi", big)
+    assert (abi.returncode, abi.stderr) == (0, "")
+    assert '"target": "spt"' in abi.stdout
+    assert query("query-manifest", big).returncode == 0
+    refused = query("query-manifest", holes)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == f"solo5-elftool: {holes}: not an ELF file\n"

@@ -51,6 +51,27 @@ def test_abi1_decode() -> None:
         notes.decode_abi1(bytes(12))
 
 
+def test_abi_target_names_agree_with_the_targets_table() -> None:
+    """query-abi's names (abi.py) and the targets table use the same ids."""
+    from solo5_toolchain.targets import TARGETS
+
+    for target in TARGETS.values():
+        if target.has_abi_note:
+            assert notes.Abi1Info(target.abi_target, 1).target_name == target.name
+
+
+def test_values_compare_and_stay_as_made() -> None:
+    entry = notes.MftEntry("net0", abi.MFT_DEV_NET_BASIC)
+    assert entry == notes.MftEntry("net0", abi.MFT_DEV_NET_BASIC, bytes(24), False)
+    assert entry != notes.MftEntry("net1", abi.MFT_DEV_NET_BASIC)
+    assert len({entry, notes.MftEntry("net0", abi.MFT_DEV_NET_BASIC)}) == 1
+    assert repr(notes.Abi1Info(1, 2)) == (
+        "Abi1Info(target=1, version=2, reserved0=0, reserved1=0)"
+    )
+    with pytest.raises(AttributeError, match="immutable"):
+        entry.name = "x"  # type: ignore[misc]
+
+
 def reserved() -> notes.MftEntry:
     return notes.MftEntry("", abi.MFT_RESERVED_FIRST)
 
