@@ -26,7 +26,7 @@ SOLO5_TEST_PACKAGES=(
     # tests/virtio: QEMU and the boot image tools
     qemu-system-x86 syslinux syslinux-common mtools dosfstools
     # tests/packaging: the .deb build (debian/control's Build-Depends) and man pages
-    devscripts debhelper build-essential scons python3-pyelftools python3-jinja2 groff-base
+    devscripts debhelper build-essential scons python3-jinja2 groff-base
     # tests/debug: real gdb sessions against solo5-hvt-debug and solo5-spt, cores
     gdb
     # tests/packaging/test_autoconf.py: a configure generated at test time

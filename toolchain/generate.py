@@ -122,6 +122,8 @@ def wrapper_variables(host_cc: str = "cc", host_ld: str = "ld",
     }
 
 
-def elftool_variables() -> dict[str, Any]:
-    """Variables of the staged solo5-elftool launcher."""
-    return {"banner": banner(f"templates/{ELFTOOL_TEMPLATE}")}
+def launcher_variables(template: str, python: str) -> dict[str, Any]:
+    """Variables of the launcher of a Python tool (`template`, under
+    templates/, includes toolchain/_python_launcher.j2): `python` is the
+    interpreter it runs (toolchain/interpreter.py)."""
+    return {"banner": banner(f"templates/{template}"), "python": python}

@@ -86,11 +86,7 @@ def expected_files() -> list[str]:
 
 def staged_files() -> list[Path]:
     """Everything the build put in build/stage (itself an installed prefix)."""
-    return sorted(
-        p.relative_to(STAGE)
-        for p in STAGE.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts  # written by running the tools
-    )
+    return sorted(p.relative_to(STAGE) for p in STAGE.rglob("*") if p.is_file())
 
 
 def check_layout(root: Path) -> None:
@@ -200,15 +196,23 @@ def test_build_and_run_with_installed_toolchain(
         assert shutil.which("solo5-spt", path=env["PATH"]) == str(root / "bin/solo5-spt")
 
 
-def test_stale_pyelftools_files_are_removed_from_the_stage(tmp_path: Path) -> None:
-    """A build under another Python (Debian's /usr/bin/scons with Debian's
-    pyelftools) stages another pyelftools; the files this one lacks must not
-    survive into the stage, and so into an installed prefix."""
-    stale_dir = STAGE / "lib" / "solo5" / "python" / "elftools" / "solo5_stale_test"
-    stale_dir.mkdir()
-    (stale_dir / "stale.py").write_text("raise ImportError('stale')\n")
+def test_stale_python_files_are_removed_from_the_stage(tmp_path: Path) -> None:
+    """What no build makes any more must not survive in the stage, and so in
+    an installed prefix: pyelftools (staged here until the toolchain read
+    ELF files itself), another Python's bytecode, a module since deleted."""
+    python = STAGE / "lib" / "solo5" / "python"
+    stale = [
+        python / "elftools" / "elf" / "elffile.py",
+        python / "solo5_toolchain" / "__pycache__" / "elf.cpython-39.pyc",
+        python / "solo5_toolchain" / "removed_module.py",
+    ]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("raise ImportError('stale')\n")
     scons_install(f"PREFIX={tmp_path / 'solo5'}")
-    assert not stale_dir.exists()
-    installed = tmp_path / "solo5" / "lib" / "solo5" / "python" / "elftools"
-    assert (installed / "__init__.py").is_file()
-    assert not (installed / "solo5_stale_test").exists()
+    installed = tmp_path / "solo5" / "lib" / "solo5" / "python"
+    for path in stale:
+        assert not path.exists(), f"{path} is still staged"
+        assert not (installed / path.relative_to(python)).exists()
+    assert not (python / "elftools").exists()
+    assert (installed / "solo5_toolchain" / "elf.py").is_file()

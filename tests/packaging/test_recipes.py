@@ -89,6 +89,18 @@ def test_deb_installs_the_layout(deb: Path, deb_root: Path) -> None:
                 "lib/pkgconfig/solo5-bindings-spt.pc", "share/solo5/scons/solo5.py",
                 "share/man/man1/solo5-spt.1.gz"):
         assert (usr / rel).is_file(), f"/usr/{rel} is not in the .deb"
+    # The Python tools run Debian's python3 from the bytecode it compiled,
+    # and need nothing but the standard library.
+    assert "    exec '/usr/bin/python3' -I -S -B" in (usr / "bin" / "solo5-elftool").read_text()
+    package = usr / "lib" / "solo5" / "python" / "solo5_toolchain"
+    tag = subprocess.run(
+        ["/usr/bin/python3", "-c", "import sys; print(sys.implementation.cache_tag)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    for source in package.glob("*.py"):
+        assert (package / "__pycache__" / f"{source.stem}.{tag}.pyc").is_file(), source.name
+    assert not (usr / "lib" / "solo5" / "python" / "elftools").exists()
+    assert "python3 (>= 3.11)" in info, info
     # The bindings are shipped as built, not stripped as if they were host code.
     symbols = run(["nm", usr / "lib/x86_64-solo5-none-static/solo5_spt.o"], deb.parent,
                   SYSTEM_ENV).stdout
@@ -163,6 +175,11 @@ def test_wheel_console_scripts_work_in_a_fresh_venv(wheel: Path, tmp_path: Path)
     # Only the wheels pip wheel made (ours and its dependencies): no index.
     run([venv / "bin" / "pip", "install", "-q", "--no-index", "--find-links", wheel.parent,
          "solo5"], tmp_path, SYSTEM_ENV)
+    # pip compiled the package's bytecode at install (its default): the
+    # console script starts from it.
+    package = next(venv.glob("lib/python3*/site-packages/solo5_toolchain"))
+    for source in package.glob("*.py"):
+        assert list((package / "__pycache__").glob(f"{source.stem}.*.pyc")), source.name
     env = {**SYSTEM_ENV, "PATH": f"{venv}/bin:/usr/bin:/bin"}
     assert run(["solo5-elftool", "--version"], tmp_path, env).stdout == (
         f"solo5-elftool version {VERSION_DESCRIPTION}\n")
