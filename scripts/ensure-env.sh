@@ -2,11 +2,14 @@
 # needs and is safe to repeat (it does nothing when all is in place).
 #   - Debian packages: installed with apt-get when running as root, otherwise
 #     one message with the exact command to run;
-#   - Python dependencies: into .venv/, re-installed when pyproject.toml changes.
-# Leaves PATH with .venv/bin first, and the caller's shell options as they were
-# (so that `source scripts/ensure-env.sh` in an interactive shell is safe).
+#   - for the tests only, Python dependencies (pinned in pyproject.toml): into
+#     .venv/, re-installed when pyproject.toml changes.
+# The demo (the default) builds with Debian's SCons and Jinja2, the packages
+# the .deb builds with: no virtualenv, no pip, nothing to download but those.
 # `SOLO5_ENV=test source scripts/ensure-env.sh` also installs what the test
-# suite needs (scripts/test does this).
+# suite needs (scripts/test does this) and puts .venv/bin first on PATH.
+# Sets SOLO5_SCONS to the scons to run, and leaves the caller's shell options
+# as they were (so that sourcing it in an interactive shell is safe).
 
 _solo5_saved_options=$(set +o)
 set -euo pipefail
@@ -19,14 +22,18 @@ SOLO5_VENV="$SOLO5_TOP/.venv"
 # this file and gets both.  Each test group names who needs it, so that a
 # package is added (and one day removed) with its tests.
 SOLO5_DEMO_PACKAGES=(
-    gcc binutils libc6-dev pkg-config libseccomp-dev python3-venv
+    gcc binutils libc6-dev pkg-config libseccomp-dev
+    # the build's Python side: Debian's SCons (on python3) and Jinja2
+    scons python3-jinja2
 )
 SOLO5_TEST_PACKAGES=(
+    # the test suite's .venv (pytest, hypothesis, mypy, ruff, pinned SCons)
+    python3-venv
     iproute2 iputils-ping hyperfine
     # tests/virtio: QEMU and the boot image tools
     qemu-system-x86 syslinux syslinux-common mtools dosfstools
     # tests/packaging: the .deb build (debian/control's Build-Depends) and man pages
-    devscripts debhelper build-essential scons python3-jinja2 groff-base
+    devscripts debhelper build-essential groff-base
     # tests/debug: real gdb sessions against solo5-hvt-debug and solo5-spt, cores
     gdb
     # tests/packaging/test_autoconf.py: a configure generated at test time
@@ -44,11 +51,17 @@ if [ "${SOLO5_ENV:-demo}" = test ]; then
 fi
 
 solo5_missing_packages() {
-    local pkg missing=()
+    # One dpkg-query for all (it is most of a repeated run's set-up time).
+    local installed pkg missing=()
+    # Names with and without their :arch, as the lists may spell them.
+    installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${binary:Package}\n' \
+        "${SOLO5_DEBIAN_PACKAGES[@]}" 2>/dev/null | awk '$1 == "ii" { print $2, $3 }' |
+        tr '\n' ' ')"
     for pkg in "${SOLO5_DEBIAN_PACKAGES[@]}"; do
-        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-            missing+=("$pkg")
-        fi
+        case $installed in
+        *" $pkg "*) ;;
+        *) missing+=("$pkg") ;;
+        esac
     done
     echo "${missing[@]:-}"
 }
@@ -134,9 +147,12 @@ solo5_ensure_xen() {
 solo5_ensure_packages
 if [ "${SOLO5_ENV:-demo}" = test ]; then
     solo5_ensure_xen
+    solo5_ensure_venv
+    export PATH="$SOLO5_VENV/bin:$PATH"
+    SOLO5_SCONS="$SOLO5_VENV/bin/scons"
+else
+    SOLO5_SCONS=/usr/bin/scons
 fi
-solo5_ensure_venv
-export PATH="$SOLO5_VENV/bin:$PATH"
 cd "$SOLO5_TOP"
 eval "$_solo5_saved_options"
 unset _solo5_saved_options
