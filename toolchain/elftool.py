@@ -234,9 +234,13 @@ def _discard_stdout() -> None:
     interpreter's own flush at exit would fail again, print "Exception
     ignored" and exit 120 (stdout is block-buffered unless PYTHONUNBUFFERED,
     which the installed launcher ignores)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's StringIO)
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, fd)
     finally:
         os.close(devnull)
 
