@@ -122,6 +122,46 @@ def test_c11_freestanding_headers(cc: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+# Arguments a shell script can mangle: spaces, an empty one, glob and
+# backslash characters, ones that look like options of echo or of the shell.
+ODD_ARGS = ["dir with space/a b.c", "", '-DMSG="two words"', "*", "a\\nb", "-n", "-e", "--"]
+
+
+def recorded_argv(tool: Path, host_tool: str, args: list[str], tmp_path: Path) -> list[str]:
+    """The argv the wrapper `tool` gives the host tool (`cc` or `ld`, found on
+    PATH as the wrappers find it): a stand-in records it byte for byte."""
+    fake = tmp_path / "fakebin"
+    fake.mkdir(exist_ok=True)
+    record = tmp_path / "argv"
+    script = fake / host_tool
+    script.write_text(f"#!/bin/sh\nprintf '%s\\0' \"$@\" >'{record}'\n")
+    script.chmod(0o755)
+    result = run([tool, *args], env={"PATH": f"{fake}:{os.environ['PATH']}"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return record.read_bytes().decode().split("\0")[:-1]
+
+
+def test_cc_passes_every_argument_unchanged(cc: Path, tmp_path: Path) -> None:
+    """Order, spaces, empty arguments and shell metacharacters survive the
+    wrapper's argument loop; only -z solo5-abi=T is taken out."""
+    compiled = recorded_argv(cc, "cc", ["-c", *ODD_ARGS, "-o", "x y.o"], tmp_path)
+    assert compiled[-(len(ODD_ARGS) + 3):] == ["-c", *ODD_ARGS, "-o", "x y.o"]
+    args = [ODD_ARGS[0], "-z", "solo5-abi=spt", *ODD_ARGS[1:], "-z", "noexecstack",
+            "-z solo5-abi=hvt", "-o", "out put", "-z"]
+    linked = recorded_argv(cc, "cc", args, tmp_path)
+    # The last spelling wins; a trailing -z is the compiler's to refuse.
+    assert "-Wl,-T,solo5_hvt.lds" in linked and "-Wl,-T,solo5_spt.lds" not in linked
+    assert linked[-(len(ODD_ARGS) + 5):] == [*ODD_ARGS, "-z", "noexecstack", "-o", "out put", "-z"]
+
+
+def test_ld_passes_every_argument_unchanged(ld: Path, tmp_path: Path) -> None:
+    args = ["-z", "noexecstack", *ODD_ARGS, "-zsolo5-abi=spt", "-o", "out put", "-z"]
+    linked = recorded_argv(ld, "ld", args, tmp_path)
+    assert linked[-(len(ODD_ARGS) + 5):] == ["-z", "noexecstack", *ODD_ARGS, "-o", "out put",
+                                             "-z"]
+    assert "solo5_spt.lds" in linked
+
+
 def test_ld_without_target_adds_no_bindings(ld: Path, stage: Path) -> None:
     line = trace(ld, "--version")
     assert f"-nostdlib -L {stage}/lib/{TRIPLE} -z max-page-size=0x1000 -static --version" in line
