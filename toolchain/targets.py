@@ -124,8 +124,8 @@ class Target:
     # relative to bindings/ (one concept in one place: virtio reuses the
     # x86_64 descriptor tables and trap entry of hvt).
     extra_sources: tuple[str, ...] = ()
-    # Shared bindings files (bindings/*.c) this target implements itself in
-    # its folder instead (xen: no Solo5 devices, so its own net and block).
+    # Shared bindings files (bindings/*.c) this target replaces with its own
+    # or extra_sources (xen: no Solo5 devices, so the stub's net and block).
     replaces_shared: tuple[str, ...] = ()
     # Constants the C bindings of this target get as -D NAME=VALUE, so that
     # a number a runner script and the guest share is written once, here.
@@ -280,7 +280,9 @@ TARGETS: dict[str, Target] = {
             # image start: an empty one at 0 made it put the start info and
             # command line over the text at 1 MiB.
             separate_tdata=False,
-            extra_sources=("hvt/hvt_cpu_x86_64.c", "hvt/hvt_traps_x86_64.S"),
+            extra_sources=(
+                "hvt/hvt_cpu_x86_64.c", "hvt/hvt_traps_x86_64.S", "stub/stub_devices.c",
+            ),
             replaces_shared=("bindings_net.c", "bindings_block.c"),
             c_constants=(
                 ("__XEN_INTERFACE_VERSION__", XEN_INTERFACE_VERSION),

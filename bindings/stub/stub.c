@@ -3,7 +3,7 @@
  *
  * They define every symbol of the API so that a unikernel links, and do
  * nothing: _start, exit and abort spin, the clocks return ~0 and I/O fails
- * with EUNSPEC.  A stub unikernel has no ABI note: no tender runs it.
+ * with EUNSPEC (stub_devices.c).  A stub unikernel has no ABI note: no tender runs it.
  * Self-contained on purpose: it uses none of the shared bindings code.
  *
  * It references nothing outside itself, solo5_app_main included: it is the
@@ -92,61 +92,4 @@ void solo5_console_write(const char *buf, size_t size)
 {
     (void)buf;
     (void)size;
-}
-
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
-        struct solo5_net_info *info)
-{
-    (void)name;
-    (void)handle;
-    (void)info;
-    return SOLO5_R_EUNSPEC;
-}
-
-solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
-        size_t size)
-{
-    (void)handle;
-    (void)buf;
-    (void)size;
-    return SOLO5_R_EUNSPEC;
-}
-
-solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size,
-        size_t *read_size)
-{
-    (void)handle;
-    (void)buf;
-    (void)size;
-    (void)read_size;
-    return SOLO5_R_EUNSPEC;
-}
-
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
-        struct solo5_block_info *info)
-{
-    (void)name;
-    (void)handle;
-    (void)info;
-    return SOLO5_R_EUNSPEC;
-}
-
-solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset,
-        const uint8_t *buf, size_t size)
-{
-    (void)handle;
-    (void)offset;
-    (void)buf;
-    (void)size;
-    return SOLO5_R_EUNSPEC;
-}
-
-solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset,
-        uint8_t *buf, size_t size)
-{
-    (void)handle;
-    (void)offset;
-    (void)buf;
-    (void)size;
-    return SOLO5_R_EUNSPEC;
 }

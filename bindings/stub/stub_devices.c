@@ -1,10 +1,12 @@
 /*
- * xen_devices.c: the Solo5 network and block API, which the xen target
- * does not provide (MirageOS drives Xen's own netfront and blkfront): every
- * call fails with SOLO5_R_EUNSPEC, as upstream's.  Replaces the shared
- * bindings_net.c and bindings_block.c (replaces_shared in the targets table).
+ * stub_devices.c: the Solo5 network and block API of a platform without
+ * Solo5 devices: every call fails with SOLO5_R_EUNSPEC.  The stub's, and
+ * the xen target's too (MirageOS drives Xen's own netfront and blkfront;
+ * upstream's xen bindings answer EUNSPEC as well): xen builds this file
+ * (extra_sources in the targets table) in place of the shared
+ * bindings_net.c and bindings_block.c (replaces_shared).
  */
-#include "xen.h"
+#include "solo5.h"
 
 solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
         struct solo5_net_info *info)
