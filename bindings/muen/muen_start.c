@@ -29,17 +29,10 @@ void muen_start(uint64_t stack_top)
 
 static struct mft *mft_init(void)
 {
-    const struct mft *note;
+    size_t size;
+    const struct mft *note = bindings_mft_builtin(__solo5_mft1_note, &size);
 
-    if (__solo5_mft1_note == NULL)
-        BINDINGS_PANIC("no Solo5 manifest linked in");
-    note = (const struct mft *)(__solo5_mft1_note +
-            sizeof(struct mft1_note_header));
-    if (note->version != MFT_VERSION || note->entries == 0 ||
-            note->entries > MFT_MAX_ENTRIES)
-        BINDINGS_PANIC("invalid Solo5 manifest");
-    bindings_memcpy(mft_copy, note,
-            sizeof(struct mft) + note->entries * sizeof(struct mft_entry));
+    bindings_memcpy(mft_copy, note, size);
     return (struct mft *)mft_copy;
 }
 
