@@ -79,8 +79,8 @@ void xen_console_use_ring(struct xencons_interface *ring, evtchn_port_t port);
 /* Writes everything to the ring (LF as CR LF), kicking the console daemon
  * and yielding until it has taken all of it. */
 void xen_console_ring_write(const char *buf, size_t size);
-bool xen_console_has_ring(void);
-evtchn_port_t xen_console_port(void);
+/* Logs which console is in use (upstream's line when it is the ring). */
+void xen_console_report(void);
 
 /* --- The private exports MirageOS uses (upstream's names and types). --- */
 /* Demultiplexes pending events to their handlers; weak, MirageOS replaces

@@ -11,7 +11,9 @@
  * The hardware domain has no PV console (HVM_PARAM_CONSOLE_PFN is 0), and
  * neither has anyone before xen_console_init(): their output goes to Xen's
  * own console with the console_io hypercall (an addition: upstream drops
- * it).  Xen shows a domU's console_io output only with guest_loglvl=all.
+ * it).  Xen's default policy grants console_io to the hardware domain (and
+ * to every domain only in a debug build of Xen), so what a domU writes
+ * before its ring is found is lost on a release build, as upstream's.
  */
 #include "xen.h"
 
@@ -104,12 +106,13 @@ void platform_console_write(const char *buf, size_t size)
         (void)xen_hypercall_console_io(CONSOLEIO_write, (unsigned)size, buf);
 }
 
-bool xen_console_has_ring(void)
+void xen_console_report(void)
 {
-    return ring != NULL;
-}
-
-evtchn_port_t xen_console_port(void)
-{
-    return ring_port;
+    if (ring != NULL)
+        bindings_log(BINDINGS_LOG_INFO,
+                "Solo5: Xen console: port 0x%x, ring @0x%016llX\n", ring_port,
+                (unsigned long long)(uintptr_t)ring);
+    else
+        bindings_log(BINDINGS_LOG_INFO,
+                "Solo5: Xen console: none, using Xen's own (console_io)\n");
 }

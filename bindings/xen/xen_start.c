@@ -67,12 +67,7 @@ void _start(const struct hvm_start_info *si)
 
 static void console_report(void)
 {
-    if (xen_console_has_ring())
-        bindings_log(BINDINGS_LOG_INFO, "Solo5: Xen console: port 0x%x\n",
-                xen_console_port());
-    else
-        bindings_log(BINDINGS_LOG_INFO,
-                "Solo5: Xen console: none, using Xen's own (console_io)\n");
+    xen_console_report();
     if (cmdline_truncated)
         bindings_log(BINDINGS_LOG_WARN,
                 "Solo5: warning: command line too long, truncated\n");

@@ -136,6 +136,18 @@ def test_without_a_ring_the_bytes_go_to_xens_console_unchanged(harness: Harness)
     assert bytes.fromhex(harness.ask(f"io {data.hex()}")) == data
 
 
+@pytest.mark.parametrize(("pfn", "port", "rc", "line"), [
+    # A domU's ring: upstream's line, the ring's address in 16 upper-case digits.
+    (0xFEFFF, 3, 0, "Solo5: Xen console: port 0x3, ring @0x00000000FEFFF000"),
+    # The hardware domain has none; a refused parameter is no ring either.
+    (0, 0, 0, "Solo5: Xen console: none, using Xen's own (console_io)"),
+    (0xFEFFF, 3, -22, "Solo5: Xen console: none, using Xen's own (console_io)"),
+])
+def test_console_found_from_xens_parameters(harness: Harness, pfn: int, port: int, rc: int,
+                                            line: str) -> None:
+    assert harness.ask(f"console {pfn} {port} {rc}") == line
+
+
 # --- Page tables ---
 
 def pt_model(stext: int, etext: int, erodata: int, nx: bool, addr: int) -> str:

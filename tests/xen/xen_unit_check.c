@@ -15,6 +15,9 @@
  *                          starts with prod = cons = CONS, the daemon takes
  *                          DRAIN bytes per yield (0: it broke the ring)
  *   io HEX              -> what went to console_io (no ring)
+ *   console PFN PORT RC -> the line xen_console_report() logs after
+ *                          xen_console_init() with Xen's console parameters
+ *                          PFN and PORT (RC: what HVMOP_get_param returns)
  *   pt STEXT ETEXT ERODATA NX ADDR...  -> pages, then per address one of
  *                          "-" (not mapped), "r", "rw", "rx", "rwx"
  *
@@ -63,11 +66,38 @@ void xen_evtchn_send(evtchn_port_t port)
     kicks++;
 }
 
+/* HVM_PARAM_CONSOLE_PFN and _EVTCHN as Xen gives them. */
+static uint64_t console_pfn, console_port;
+static long get_param_rc;
+
 long xen_hvm_get_param(uint32_t index, uint64_t *value)
 {
-    (void)index;
     *value = 0;
+    if (get_param_rc != 0)
+        return get_param_rc;
+    if (index == HVM_PARAM_CONSOLE_PFN)
+        *value = console_pfn;
+    else if (index == HVM_PARAM_CONSOLE_EVTCHN)
+        *value = console_port;
     return 0;
+}
+
+/* The last message, formatted by the bindings' own printf. */
+static char logged[256];
+
+void bindings_log(enum bindings_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    (void)level;
+    va_start(ap, fmt);
+    bindings_vsnprintf(logged, sizeof(logged), fmt, ap);
+    va_end(ap);
+}
+
+size_t bindings_strlen(const char *s)
+{
+    return strlen(s);
 }
 
 long xen_hypercall_console_io(unsigned cmd, unsigned size, const char *buf)
@@ -263,6 +293,19 @@ static void cmd_io(char **p)
     printf("\n");
 }
 
+static void cmd_console(char **p)
+{
+    console_pfn = number(p);
+    console_port = number(p);
+    get_param_rc = (long)strtoll(strtok_r(NULL, " \n", p), NULL, 0);
+    xen_console_use_ring(NULL, 0);
+    xen_console_init();
+    logged[0] = '\0';
+    xen_console_report();
+    logged[strcspn(logged, "\n")] = '\0';
+    printf("%s\n", logged[0] ? logged : "-");
+}
+
 /* The leaf entry for `addr` and whether the walk may write / execute. */
 static const char *walk(uint64_t cr3, uint64_t addr)
 {
@@ -330,6 +373,8 @@ int main(void)
             cmd_ring(&save);
         else if (strcmp(cmd, "io") == 0)
             cmd_io(&save);
+        else if (strcmp(cmd, "console") == 0)
+            cmd_console(&save);
         else if (strcmp(cmd, "pt") == 0)
             cmd_pt(&save);
         else
