@@ -5,8 +5,11 @@ as its last console line."""
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
+from support.paths import TOP
 from xen_support import DOM0_MEM_MB, boot, guest
 
 pytestmark = pytest.mark.usefixtures("xen_machine")
@@ -90,3 +93,19 @@ def test_exit_statuses(args: list[str], status: int) -> None:
     result = boot(guest("test_exit"), args)
     assert result.status == status, result.describe()
     assert result.shutdown == (CRASH if status == ABORT else POWEROFF), result.describe()
+
+
+def test_without_a_manifest_it_aborts(tmp_path: Path) -> None:
+    # No tender checks a xen unikernel: the bindings refuse to run one linked
+    # without its manifest (the link succeeds: the note is weak).
+    cc = TOP / "build" / "stage" / "bin" / "x86_64-solo5-none-static-cc"
+    (tmp_path / "app.c").write_text(
+        '#include "solo5.h"\n'
+        "int solo5_app_main(const struct solo5_start_info *si) { (void)si; return 0; }\n")
+    for argv in ([cc, "-c", "app.c"], [cc, "-z", "solo5-abi=xen", "app.o", "-o", "app.xen"]):
+        subprocess.run(argv, cwd=tmp_path, check=True, timeout=60)
+    result = boot(tmp_path / "app.xen")
+    assert result.status == ABORT, result.describe()
+    assert result.shutdown == CRASH, result.describe()
+    assert "Solo5: ABORT: bindings_mft.c:" in result.output
+    assert ": no Solo5 manifest linked in\n" in result.output, result.describe()
