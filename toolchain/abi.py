@@ -143,6 +143,9 @@ HVT_RING_SLOTS: Final = 256
 HVT_RING_SLOT_HDR: Final = 8
 # hvt_ring_area.net[] is indexed by handle (manifest index).
 HVT_RING_NET_MAX: Final = 64
+# Bytes of the console ring in the I/O ring area (a power of two): console
+# output is queued there and written out by the tender's I/O thread.
+HVT_RING_CONSOLE_SIZE: Final = 64 * 1024
 # hvt_ring_block.op
 HVT_RING_BLOCK_READ: Final = 1
 HVT_RING_BLOCK_WRITE: Final = 2
@@ -222,6 +225,10 @@ HVT_STRUCTS: Final = {
         ],
         192,
     ),
+    "hvt_ring_console": (
+        [("head", 0), ("tail", 64), ("size", 128), ("data", 136)],
+        192,
+    ),
     "hvt_ring_area": (
         [
             ("kick_wanted", 0),
@@ -229,8 +236,9 @@ HVT_STRUCTS: Final = {
             ("guest_on", 64),
             ("block", 128),
             ("net", 256),
+            ("console", 256 + 192 * 64),
         ],
-        256 + 192 * 64,
+        256 + 192 * 64 + 192,
     ),
 }
 

@@ -30,6 +30,7 @@ void _start(struct hvt_boot_info *bi) BINDINGS_NORETURN;
 /* hvt_ring.c: the I/O rings, when the tender offers them (init says). */
 bool hvt_ring_init(const struct hvt_boot_info *bi);
 bool hvt_ring_active(void);
+bool hvt_ring_console_write(const char *buf, size_t size);
 solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
         solo5_off_t offset, uintptr_t data, size_t size);
 solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,

@@ -64,15 +64,42 @@ bool hvt_ring_init(const struct hvt_boot_info *bi)
     if (!(hvt_features(bi) & HVT_FEATURE_IO_RINGS) || bi->net_ring == NULL)
         return false;
     hvt_ring = bi->net_ring;
+    /* The tender takes the taps over (its thread sees it on its next round,
+     * POLL at once): no kick needed. */
     ring_store(&hvt_ring->guest_on, 1);
-    /* Once, so that the tender takes over the taps now. */
-    ring_kick_if_wanted();
     return true;
 }
 
 bool hvt_ring_active(void)
 {
     return hvt_ring != NULL;
+}
+
+/*
+ * Console output into the console ring, written out by the tender without
+ * an exit.  False if there is no ring or `size` bytes do not fit now: the
+ * caller then uses PUTS, which the tender serves after everything queued
+ * here.
+ */
+bool hvt_ring_console_write(const char *buf, size_t size)
+{
+    struct hvt_ring_console *c;
+    uint32_t head, used, at, first;
+
+    if (hvt_ring == NULL || hvt_ring->console.size == 0)
+        return false;
+    c = &hvt_ring->console;
+    head = c->head;
+    used = head - ring_load(&c->tail);
+    if (size > c->size - used)
+        return false;
+    at = head % c->size;
+    first = size < c->size - at ? (uint32_t)size : c->size - at;
+    bindings_memcpy(c->data + at, buf, first);
+    bindings_memcpy(c->data, buf + first, size - first);
+    ring_store(&c->head, head + (uint32_t)size);
+    ring_kick_if_wanted();
+    return true;
 }
 
 solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,

@@ -27,17 +27,20 @@ static void hvt_main(const struct hvt_boot_info *bi)
 {
     struct bindings_heap heap;
     const char *cmdline;
+    bool rings;
 
     /* Upstream's RING_IO (bit 0) is never used; our own I/O rings live in
      * the tender's area beyond mem_size, so unikernels still run in
      * --mem=2. */
     bindings_mft_init(bi->mft);
     cmdline = bindings_cmdline_parse(bi->cmdline);
+    hvt_clock_init(bi->cpu_cycle_freq);
+    /* Before the banner: console output goes through the rings too. */
+    rings = hvt_ring_init(bi);
     bindings_banner();
-    if (hvt_ring_init(bi))
+    if (rings)
         bindings_log(BINDINGS_LOG_DEBUG, "Solo5: hvt: I/O rings in use\n");
     bindings_mem_init(bi->mem_size, &heap);
-    hvt_clock_init(bi->cpu_cycle_freq);
     bindings_run_app(cmdline, &heap);
 }
 
@@ -45,6 +48,8 @@ void platform_console_write(const char *buf, size_t size)
 {
     struct hvt_hc_puts puts = { .data = buf, .len = size };
 
+    if (hvt_ring_console_write(buf, size))
+        return;
     hvt_hypercall(HVT_HYPERCALL_PUTS, &puts);
 }
 

@@ -76,9 +76,10 @@ struct hvt {
      * -debug) and the guest runs at CPL3; ring is NULL when not offered. */
     bool io_rings;
     struct hvt_ring *ring;
+    struct hvt_console *console;    /* the console ring, or NULL */
     int ring_kick_fd, ring_rx_fd;
     int ring_poll_fd;           /* POLL's once the guest uses the rings */
-    bool ring_ioeventfd;        /* the kick never reaches the run loop */
+    unsigned ring_kick_exits;   /* kicks that reached the run loop */
     int ring_polling;           /* the vCPU thread is in POLL (atomic) */
     const struct hvt_hooks *hooks;  /* NULL in solo5-hvt */
     void *debug;                /* the hooks' state */
@@ -186,14 +187,16 @@ uint64_t hvt_ring_size(const struct hvt *h);
 struct hvt_ring_area *hvt_ring_host_area(const struct hvt *h);
 int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
         const struct sock_fprog *bounds, struct tender_err *err);
-void hvt_ring_kick(const struct hvt *h);
-/* HALT: sends what the guest queued (-1 with err for a malformed entry). */
+/* A kick that reached the run loop (-1 with err for a malformed entry). */
+int hvt_ring_kick_exit(struct hvt *h, struct tender_err *err);
+/* HALT: sends and writes out everything the guest queued (-1 with err for
+ * a malformed entry). */
 int hvt_ring_drain(struct hvt *h, struct tender_err *err);
 uint64_t hvt_ring_rx_ready(const struct hvt *h);
 bool hvt_ring_guest_on(const struct hvt *h);
-/* Every exit: the vCPU thread sends the frames the guest queued (-1 with
- * err for a malformed entry). */
-int hvt_ring_send(struct hvt *h, struct tender_err *err);
+/* Every exit: the vCPU thread sends the frames and writes out the console
+ * bytes the guest queued (-1 with err for a malformed entry). */
+int hvt_ring_at_exit(struct hvt *h, struct tender_err *err);
 /* POLL's side: RX filled by the vCPU thread (-1 with err for a malformed
  * entry), *ready the handles with frames. */
 int hvt_ring_poll_begin(struct hvt *h, uint64_t *ready,
@@ -201,6 +204,18 @@ int hvt_ring_poll_begin(struct hvt *h, uint64_t *ready,
 int hvt_ring_poll_fill(struct hvt *h, uint64_t *ready,
         struct tender_err *err);
 uint64_t hvt_ring_poll_end(struct hvt *h);
+
+/* hvt_console.c: the console ring in the I/O ring area (set up by
+ * hvt_ring_layout(); h->console stays NULL without rings). */
+int hvt_console_layout(struct hvt *h, struct hvt_ring_console *ring,
+        uint8_t *data, uint64_t data_gpa, struct tender_err *err);
+void hvt_console_free(struct hvt *h);
+bool hvt_console_pending(const struct hvt *h);
+/* Writes out what the guest queued unless another thread is at it
+ * (*work: this one wrote); -1 with err for a malformed index. */
+int hvt_console_out(struct hvt *h, bool *work, struct tender_err *err);
+/* Until everything queued is out (the vCPU thread, at an exit). */
+int hvt_console_flush(struct hvt *h, struct tender_err *err);
 
 /* hvt_run.c */
 int hvt_run(struct tender *t, struct tender_err *err);

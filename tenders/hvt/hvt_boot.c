@@ -6,9 +6,9 @@
  *
  * host_features offers HVT_FEATURE_USER_MODE when the page tables have U
  * set (hvt_cpu_<arch>.c), and HVT_FEATURE_IO_RINGS with net_ring pointing at
- * the ring area (beyond mem_size) when hvt_ring.c set one up: only for a
- * guest at CPL3 with devices, in solo5-hvt (not -debug).  Upstream's RING_IO
- * (bit 0) is never offered.
+ * the ring area (beyond mem_size) when hvt_ring.c set one up: for a guest
+ * at CPL3 (the console ring, and its devices' rings), in solo5-hvt (not
+ * -debug).  Upstream's RING_IO (bit 0) is never offered.
  */
 #include <string.h>
 

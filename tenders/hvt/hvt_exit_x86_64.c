@@ -2,8 +2,8 @@
  * hvt_exit_x86_64.c: the x86_64 vCPU's exits (ref §2.5, §2.10).
  *
  * A hypercall is a 32-bit `outl` to port HVT_HYPERCALL_PIO_BASE + nr; the
- * ring kick is one to HVT_RING_KICK_PORT when KVM_IOEVENTFD did not take
- * it in the kernel.  kvm-pvm specifics (docs/kvm-pvm.md): a guest write to
+ * ring kick is one to HVT_RING_KICK_PORT when no KVM_IOEVENTFD took it in
+ * the kernel.  kvm-pvm specifics (docs/kvm-pvm.md): a guest write to
  * memory the host mapped read-only is an MMIO exit, not EFAULT, and is
  * reported as the same translation fault; x87/SSE instructions end in an
  * emulation failure, which is diagnosed.
@@ -49,11 +49,9 @@ static int hvt_exit_io(struct tender *t, int *status, struct tender_err *err)
             port - HVT_HYPERCALL_PIO_BASE >= HVT_HYPERCALL_PIO_COUNT)
         return tender_err_set(err, "Invalid guest port access: port=0x%x",
                 port);
-    /* The ring kick, when KVM_IOEVENTFD did not take it in the kernel. */
-    if (port == HVT_RING_KICK_PORT && h->ring != NULL) {
-        hvt_ring_kick(h);
-        return 0;
-    }
+    /* The ring kick, when no KVM_IOEVENTFD took it in the kernel. */
+    if (port == HVT_RING_KICK_PORT && h->ring != NULL)
+        return hvt_ring_kick_exit(h, err);
     memcpy(&value, (const uint8_t *)run + run->io.data_offset, sizeof(value));
     return hvt_hypercall(t, HVT_HYPERCALL_NR(port), value, status, err);
 }

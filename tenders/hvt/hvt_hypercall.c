@@ -66,6 +66,10 @@ static int hvt_puts(struct hvt *h, uint64_t gpa, struct tender_err *err)
     data = hvt_gpa(h, a.data, a.len, HVT_READ, err);
     if (data == NULL)
         return -1;
+    /* After what the guest queued in the console ring (a write too big
+     * for it comes here). */
+    if (h->console != NULL && hvt_console_flush(h, err) != 0)
+        return -1;
     /* Console output is best effort: what cannot be written is lost.  (A
      * stdout whose reader is gone ends the tender with SIGPIPE, as it
      * would any program writing to a pipe.) */
@@ -289,8 +293,8 @@ int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
 {
     struct hvt *h = hvt_of(t);
 
-    /* Frames the guest queued leave with any exit (hvt_ring.c). */
-    if (h->ring != NULL && hvt_ring_send(h, err) != 0)
+    /* What the guest queued in the rings leaves with any exit. */
+    if (h->ring != NULL && hvt_ring_at_exit(h, err) != 0)
         return -1;
     switch (nr) {
     case HVT_HYPERCALL_WALLTIME:

@@ -28,12 +28,18 @@
  * with the POLL exit even when the I/O thread has no CPU (on a small host
  * it may share the vCPU thread's, which then does not give it up).
  *
+ * The area also carries the console ring (hvt_console.c), which the thread
+ * writes out on its rounds like a TX ring.
+ *
  * Everything the guest writes is read once into a local copy and checked;
  * a malformed entry ends the guest with status 1 and a message, exactly
  * like a malformed hypercall.  The thread installs the same seccomp filter
- * as the vCPU thread (hvt_seccomp.c) before it touches the rings.
+ * as the vCPU thread (hvt_seccomp.c) before it touches the rings; it starts
+ * asleep (kick_wanted), so that a guest that has nothing for it yet does
+ * not share its CPUs with a spinning thread while it boots.
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <sched.h>
@@ -51,6 +57,8 @@
 #include "tender_modules.h"
 #include "tender_seccomp.h"
 
+/* Kick exits before the kick gets a KVM_IOEVENTFD (hvt_ring_kick_exit()). */
+#define HVT_RING_KICKS_BEFORE_IOEVENTFD 64
 /* How long the I/O thread keeps polling after its last piece of work. */
 #define HVT_RING_SPIN_US 200
 /* ... of which, after a block request, the first part without giving up
@@ -86,9 +94,7 @@ struct hvt_ring {
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
     uint64_t spin_cycles, busy_cycles;
     pthread_t thread;
-    int started;                /* 1 filter installed, -1 failed */
-    struct tender_err start_err;
-    const struct sock_fprog *prog, *bounds;
+    struct sock_fprog prog, bounds;     /* the filter it installs */
 };
 
 static uint32_t hvt_ring_load(const uint32_t *p)
@@ -99,6 +105,16 @@ static uint32_t hvt_ring_load(const uint32_t *p)
 static void hvt_ring_store(uint32_t *p, uint32_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Before a fatal message: the console bytes the guest queued go out first,
+ * unless the console ring itself is what is malformed. */
+static void hvt_ring_console_last(const struct hvt_ring *r)
+{
+    struct tender_err ignored;
+    bool work;
+
+    (void)hvt_console_out(hvt_of(r->t), &work, &ignored);
 }
 
 /* The thread cannot return an error to the run loop while the vCPU runs:
@@ -118,6 +134,7 @@ static void hvt_ring_fatal(const struct hvt_ring *r, const char *fmt, ...)
     if (n > (int)sizeof(buf) - 2)
         n = (int)sizeof(buf) - 2;
     buf[n++] = '\n';
+    hvt_ring_console_last(r);
     (void)!write(STDERR_FILENO, buf, (size_t)n);
     _exit(1);
 }
@@ -143,31 +160,26 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
 {
     struct hvt *h = hvt_of(t);
     struct hvt_ring *r;
-    uint64_t off, n_net = 0, need;
-    bool any = false;
+    uint64_t off, console, n_net = 0, need;
 
     *ring = NULL;
     for (unsigned i = 1; i < t->mft->entries; i++) {
         const struct mft_entry *e = &t->mft->e[i];
 
-        if (!e->attached)
-            continue;
-        any = true;
-        n_net += e->type == MFT_DEV_NET_BASIC;
+        n_net += e->attached && e->type == MFT_DEV_NET_BASIC;
     }
-    /* Nothing to carry, or no room in the page tables: hypercalls only. */
-    if (!any)
-        return 0;
     r = calloc(1, sizeof(*r));
     if (r == NULL)
         return tender_err_set(err, "out of memory for the I/O rings");
     r->t = t;
     r->slot_size = hvt_ring_slot_size(t);
-    off = (sizeof(struct hvt_ring_area) + HVT_RING_AREA_ALIGN - 1) &
+    console = (sizeof(struct hvt_ring_area) + HVT_RING_AREA_ALIGN - 1) &
         ~(HVT_RING_AREA_ALIGN - 1);
+    off = console + HVT_RING_CONSOLE_SIZE;
     need = off + n_net * 2 * HVT_RING_SLOTS * (uint64_t)r->slot_size;
     r->size = (need + HVT_MEM_ALIGN - 1) & ~(HVT_MEM_ALIGN - 1);
     r->gpa = h->mem_size;
+    /* No room in the page tables: hypercalls only. */
     if (r->size > HVT_MEM_MAX - r->gpa) {
         free(r);
         return 0;
@@ -181,6 +193,13 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
         return -1;
     }
     r->area = (struct hvt_ring_area *)r->mem;
+    /* The thread starts asleep: the guest kicks it when it has work. */
+    r->area->kick_wanted = 1;
+    if (hvt_console_layout(h, &r->area->console, r->mem + console,
+                r->gpa + console, err) != 0) {
+        hvt_ring_free(r);
+        return -1;
+    }
     for (unsigned i = 1; i < t->mft->entries; i++) {
         const struct mft_entry *e = &t->mft->e[i];
         struct hvt_ring_dev *d = &r->net[r->n_net];
@@ -203,7 +222,6 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
     }
     r->spin_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_US;
     r->busy_cycles = h->cycle_hz / 1000000 * HVT_RING_BUSY_US;
-    r->started = 0;
     *ring = r;
     return 0;
 }
@@ -212,6 +230,7 @@ void hvt_ring_free(struct hvt_ring *r)
 {
     if (r == NULL)
         return;
+    hvt_console_free(hvt_of(r->t));
     munmap(r->mem, r->size);
     free(r);
 }
@@ -221,7 +240,6 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
     struct hvt *h = hvt_of(t);
     struct hvt_ring *r;
     struct kvm_userspace_memory_region region = { .slot = 1 };
-    struct kvm_ioeventfd kick = { .fd = -1 };
 
     if (hvt_ring_layout(t, &r, err) != 0)
         return -1;
@@ -240,10 +258,7 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
     if (h->ring_kick_fd < 0 || h->ring_rx_fd < 0)
         return tender_err_set(err, "I/O rings: eventfd: %s",
                 strerror(errno));
-    hvt_exit_kick_ioeventfd(&kick);
-    kick.fd = h->ring_kick_fd;
-    /* Without it the kick is an ordinary exit (hvt_ring_kick()). */
-    h->ring_ioeventfd = ioctl(h->vm_fd, KVM_IOEVENTFD, &kick) == 0;
+    /* No KVM_IOEVENTFD yet: hvt_ring_kick_exit(). */
     h->ring = r;
     return 0;
 }
@@ -443,14 +458,18 @@ int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
 {
     struct hvt_ring *r = h->ring;
 
+    bool out;
+
     *pass = (struct hvt_ring_pass){ 0 };
     if (hvt_ring_block(r, &pass->block, err) != 0)
         return -1;
     pass->work = pass->block;
-    if (!r->on && hvt_ring_load(&r->area->guest_on) != 0) {
-        r->on = true;           /* the taps are the rings' from now on */
-        pass->work = true;
-    }
+    /* From guest_on on, the taps are the rings' (no kick: POLL reads them
+     * until the thread is awake). */
+    r->on = r->on || hvt_ring_load(&r->area->guest_on) != 0;
+    if (hvt_console_out(h, &out, err) != 0)
+        return -1;
+    pass->work |= out;
     for (unsigned i = 0; i < r->n_net; i++) {
         bool tx = false, rx = false;
 
@@ -467,7 +486,7 @@ int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
 /* Work the guest queued that the thread has not seen (before sleeping). */
 static bool hvt_ring_pending(struct hvt_ring *r)
 {
-    if (!r->on && hvt_ring_load(&r->area->guest_on) != 0)
+    if (hvt_console_pending(hvt_of(r->t)))
         return true;
     if (hvt_ring_load(&r->area->block.seq) != r->block_done)
         return true;
@@ -512,18 +531,16 @@ static void *hvt_ring_thread(void *arg)
     struct hvt_ring *r = h->ring;
     uint64_t idle_since;
     const uint64_t one = 1;
-
-    if (tender_seccomp_install(r->prog, r->bounds, &r->start_err) != 0) {
-        __atomic_store_n(&r->started, -1, __ATOMIC_RELEASE);
-        return NULL;
-    }
-    __atomic_store_n(&r->started, 1, __ATOMIC_RELEASE);
+    struct tender_err err;
     bool block_last = false;    /* the last work was a block request */
 
+    /* Before anything the guest wrote is looked at. */
+    if (tender_seccomp_install(&r->prog, &r->bounds, &err) != 0)
+        hvt_ring_fatal(r, "I/O rings: %s", err.msg);
+    hvt_ring_sleep(r, h);
     idle_since = hvt_host_cycles();
     for (;;) {
         struct hvt_ring_pass pass;
-        struct tender_err err;
 
         if (hvt_ring_serve(h, &pass, &err) != 0)
             hvt_ring_fatal(r, "%s", err.msg);
@@ -568,33 +585,32 @@ int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
 {
     struct hvt *h = hvt_of(t);
     struct hvt_ring *r = h->ring;
-    int rc, started;
+    int rc;
 
-    r->prog = prog;
-    r->bounds = bounds;
+    /* Copies: the thread installs them whenever it first runs (no wait
+     * here, which on a busy host could be long), before it looks at
+     * anything the guest wrote; if it cannot, it ends the process. */
+    r->prog = *prog;
+    r->bounds = *bounds;
     rc = pthread_create(&r->thread, NULL, hvt_ring_thread, h);
     if (rc != 0)
         return tender_err_set(err, "I/O rings: pthread_create: %s",
                 strerror(rc));
-    /* Not under the filter yet: a short wait for the thread's. */
-    while ((started = __atomic_load_n(&r->started, __ATOMIC_ACQUIRE)) == 0)
-        sched_yield();
-    if (started < 0) {
-        pthread_join(r->thread, NULL);
-        return tender_err_set(err, "I/O rings: %s", r->start_err.msg);
-    }
     return 0;
 }
 
-/* HALT: the frames the guest queued reach the taps before the process
- * exits.  The guest cannot wait for them itself (it cannot know when the
- * I/O thread runs), so this thread sends them; if the I/O thread holds a
- * device's TX it is sending them, and is waited for at most a second. */
+/* HALT: the console bytes and frames the guest queued are out before the
+ * process exits.  The guest cannot wait for them itself (it cannot know
+ * when the I/O thread runs), so this thread writes them; if the I/O thread
+ * holds a device's TX it is sending them, and is waited for at most a
+ * second. */
 int hvt_ring_drain(struct hvt *h, struct tender_err *err)
 {
     struct hvt_ring *r = h->ring;
     uint64_t start = hvt_host_cycles();
 
+    if (hvt_console_flush(h, err) != 0)
+        return -1;
     for (unsigned i = 0; i < r->n_net; i++) {
         struct hvt_ring_dev *d = &r->net[i];
         const struct hvt_ring_net *n = &r->area->net[d->handle];
@@ -612,12 +628,35 @@ int hvt_ring_drain(struct hvt *h, struct tender_err *err)
     return 0;
 }
 
-/* The guest kicked with an ordinary exit (no KVM_IOEVENTFD). */
-void hvt_ring_kick(const struct hvt *h)
+/*
+ * The guest kicked with an ordinary exit: this thread sends and writes out
+ * what the guest queued, and wakes the I/O thread for what follows.
+ *
+ * A KVM_IOEVENTFD would complete the kick inside the kernel (~5 us in the
+ * guest instead of a ~40 us exit), but KVM removes it, at the latest when
+ * the VM is destroyed at exit, after an SRCU grace period: 6-16 ms on this
+ * host under load (docs/kvm-pvm.md, "I/O rings"), more than most short
+ * runs spend on kicks.  It is registered once a guest has kicked this way
+ * HVT_RING_KICKS_BEFORE_IOEVENTFD times; if the kernel refuses, kicks stay
+ * exits.
+ */
+int hvt_ring_kick_exit(struct hvt *h, struct tender_err *err)
 {
     const uint64_t one = 1;
+    struct kvm_ioeventfd kick = { .fd = -1 };
 
+    if (hvt_ring_at_exit(h, err) != 0)
+        return -1;
+    /* Awake from now on: later producers need not kick (the thread sets
+     * it again, then looks once more, before it sleeps). */
+    __atomic_store_n(&h->ring->area->kick_wanted, 0, __ATOMIC_RELAXED);
     (void)!write(h->ring_kick_fd, &one, sizeof(one));
+    if (++h->ring_kick_exits == HVT_RING_KICKS_BEFORE_IOEVENTFD) {
+        hvt_exit_kick_ioeventfd(&kick);
+        kick.fd = h->ring_kick_fd;
+        (void)ioctl(h->vm_fd, KVM_IOEVENTFD, &kick);
+    }
+    return 0;
 }
 
 /* Handles whose RX ring holds frames. */
@@ -635,14 +674,16 @@ uint64_t hvt_ring_rx_ready(const struct hvt *h)
     return set;
 }
 
-/* Any exit: the frames the guest queued leave now, from the vCPU thread
- * (the I/O thread may not get a CPU soon: it shares them with this one).
- * Costs a load per device when there are none. */
-int hvt_ring_send(struct hvt *h, struct tender_err *err)
+/* Any exit: the frames and console bytes the guest queued leave now, from
+ * the vCPU thread (the I/O thread may not get a CPU soon: it shares them
+ * with this one).  Costs a load per ring when there is nothing. */
+int hvt_ring_at_exit(struct hvt *h, struct tender_err *err)
 {
     struct hvt_ring *r = h->ring;
     bool work;
 
+    if (hvt_console_out(h, &work, err) != 0)
+        return -1;
     for (unsigned i = 0; i < r->n_net; i++) {
         const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
 

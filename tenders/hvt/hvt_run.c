@@ -96,6 +96,12 @@ int hvt_run(struct tender *t, struct tender_err *err)
     if (hvt_seccomp_install(t, err) != 0)
         return -1;
     status = hvt_loop(t, err);
+    /* The guest's last words before the tender's (a fatal exit). */
+    if (status < 0 && h->console != NULL) {
+        struct tender_err ignored;
+
+        (void)hvt_console_flush(h, &ignored);
+    }
     if (h->hooks != NULL && h->hooks->done != NULL)
         status = h->hooks->done(t, status, err);
     return status;

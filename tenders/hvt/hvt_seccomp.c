@@ -34,10 +34,17 @@
  *   write            fd == the RX eventfd                      thread
  *   read             fd == the RX eventfd                      POLL
  *   write            fd == the kick eventfd                    kick exit
+ *   ioctl            fd == the VM fd, request == KVM_IOEVENTFD the kick's
+ *                                                              ioeventfd,
+ *                                                              registered
+ *                                                              late
  *   sched_yield      -                                         thread spin
  *
  * and the device rules above serve the tap traffic (the thread's, and
  * POLL's, which reads and writes the taps too) and the block requests.
+ *
+ * (KVM_IOEVENTFD could also register other ioeventfds: that lets KVM
+ * signal an eventfd on a guest write, nothing more.)
  *
  * Not allowed, among everything else: any other ioctl (no new vCPU, no
  * memory slot changes, no KVM_SET_REGS), mmap/mprotect (guest memory keeps
@@ -83,7 +90,7 @@ static const struct tender_seccomp_rule hvt_block_rules[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define N_CORE (N(hvt_core_rules) + 1 + 6)
+#define N_CORE (N(hvt_core_rules) + 1 + 7)
 
 /* The core rules, the architecture's pc read, plus the rings' when offered
  * (their fds are constants). */
@@ -99,6 +106,8 @@ static size_t hvt_seccomp_core(const struct hvt *h,
         { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
         { "read", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
         { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
+        { "ioctl", 2, { TENDER_ARG_IS(0, (uint64_t)h->vm_fd),
+            TENDER_ARG_IS(1, KVM_IOEVENTFD) } },
         { "sched_yield", 0, { { 0 } } },
     };
     size_t n = N(hvt_core_rules);
@@ -138,8 +147,8 @@ int hvt_seccomp_install(struct tender *t, struct tender_err *err)
     if (tender_seccomp_build(t, &policy, &prog, &bounds, BPF_MAXINSNS,
                 err) != 0)
         return -1;
-    /* The I/O thread installs the same filter before this one is (it
-     * waits until then). */
+    /* The I/O thread installs the same filter itself, first thing when it
+     * runs (it is created unfiltered, as this thread still is). */
     if (h->ring != NULL && hvt_ring_start(t, &prog, &bounds, err) != 0)
         return -1;
     return tender_seccomp_install(&prog, &bounds, err);

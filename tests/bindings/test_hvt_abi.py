@@ -34,6 +34,7 @@ def hvt_abi_checks() -> str:
         f"CHECK(HVT_RING_SLOTS == {abi.HVT_RING_SLOTS});",
         f"CHECK(HVT_RING_SLOT_HDR == {abi.HVT_RING_SLOT_HDR});",
         f"CHECK(HVT_RING_NET_MAX == {abi.HVT_RING_NET_MAX});",
+        f"CHECK(HVT_RING_CONSOLE_SIZE == {abi.HVT_RING_CONSOLE_SIZE});",
         f"CHECK(HVT_RING_BLOCK_READ == {abi.HVT_RING_BLOCK_READ});",
         f"CHECK(HVT_RING_BLOCK_WRITE == {abi.HVT_RING_BLOCK_WRITE});",
         "CHECK(sizeof(((struct hvt_ring_area *)0)->net) / "
@@ -99,4 +100,5 @@ def test_io_rings_bit_is_ours() -> None:
     # A 32-bit `out` needs all four of its ports open in the I/O bitmap.
     assert kick >= abi.HVT_HYPERCALL_MAX and kick + 4 <= abi.HVT_HYPERCALL_PIO_COUNT
     assert abi.HVT_RING_SLOTS & (abi.HVT_RING_SLOTS - 1) == 0
+    assert abi.HVT_RING_CONSOLE_SIZE & (abi.HVT_RING_CONSOLE_SIZE - 1) == 0
     assert abi.HVT_RING_NET_MAX >= abi.MFT_MAX_ENTRIES

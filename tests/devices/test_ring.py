@@ -104,6 +104,17 @@ def test_valid_raw_ring_request_succeeds(tmp_path: Path) -> None:
     check_success(result)
 
 
+def test_kicks_wake_the_thread_before_and_after_the_ioeventfd(tmp_path: Path) -> None:
+    """100 console lines, each written while the I/O thread sleeps: the
+    kick that wakes it is an exit for the first 64 and then goes through
+    the KVM_IOEVENTFD solo5-hvt registers; every line is written out while
+    the guest waits for it, in order."""
+    result = run_hostile("kicks", tmp_path)
+    check_success(result)
+    lines = "".join(f"kick {i}\n" for i in range(100))
+    assert lines in result.stdout, result.describe()
+
+
 def test_net_hypercall_fallback_without_rings(top: Path, tmp_path: Path) -> None:
     """test_net on the test tender that offers no feature bit: NET_READ,
     NET_WRITE and POLL hypercalls (at CPL0, hence few pings) answer every

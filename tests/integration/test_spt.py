@@ -164,6 +164,29 @@ def test_output_is_written_whole(tender_name: str) -> None:
 
 
 @pytest.mark.parametrize("tender_name", TENDERS_UNDER_TEST)
+def test_output_many_writes_in_order(tender_name: str) -> None:
+    """3000 one-line writes, one write of 128 KiB (more than solo5-hvt's
+    console ring holds: it goes by PUTS, after what the ring queued), 3000
+    more lines: every byte, in order (test_output.c)."""
+    lines = "".join(f"line {n}\n" for n in range(3000))
+    more = "".join(f"line {n}\n" for n in range(3000, 6000))
+    expected = lines + expected_output_text() * 32 + more + "SUCCESS\n"
+    result = run_guest(tender_name, "test_output", ["many"])
+    SUCCESS.check(result)
+    assert expected in result.stdout, result.describe()
+
+
+@pytest.mark.parametrize("tender_name", TENDERS_UNDER_TEST)
+def test_output_while_the_guest_runs_on(tender_name: str) -> None:
+    """test_spin prints a line and spins forever without a hypercall: the
+    line is out long before the run is stopped (solo5-hvt's console ring is
+    written out by the tender without waiting for an exit)."""
+    result = run_guest(tender_name, "test_spin", timeout=5)
+    assert result.timed_out, result.describe()
+    assert "spinning\n" in result.stdout, result.describe()
+
+
+@pytest.mark.parametrize("tender_name", TENDERS_UNDER_TEST)
 def test_hello_prints_its_command_line(tender_name: str) -> None:
     result = run_guest(tender_name, "test_hello", ["Hello_Solo5"])
     SUCCESS.check(result)

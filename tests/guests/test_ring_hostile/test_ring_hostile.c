@@ -15,6 +15,11 @@
  *   blk_len               a partial block
  *   blk_op                an unknown op
  *   ok                    a valid one-block write: must succeed
+ *   kicks                 KICK_ROUNDS console lines "kick <n>", each after the
+ *                         I/O thread went back to sleep, so that each needs a
+ *                         kick (the first ones exits, the later ones through
+ *                         the KVM_IOEVENTFD the tender registers on the way):
+ *                         every line must be written out before the next
  *   kickcost              not a test: prints the mean cost of a kick (an
  *                         ioeventfd `out`) and of a WALLTIME hypercall (an
  *                         exit to the tender), 10000 each
@@ -54,6 +59,38 @@ static int block(struct hvt_ring_area *r, uint64_t handle, uint64_t data, uint64
     return -1;
 }
 
+#define KICK_ROUNDS 100
+
+/* True once the tender has written out everything in the console ring;
+ * false after ~5 s. */
+static bool console_drained(const struct hvt_ring_area *r)
+{
+    solo5_time_t until = solo5_clock_monotonic() + 5000000000ULL;
+
+    while (__atomic_load_n(&r->console.tail, __ATOMIC_ACQUIRE) != r->console.head)
+        if (solo5_clock_monotonic() > until)
+            return false;
+    return true;
+}
+
+static int kicks(const struct hvt_ring_area *r)
+{
+    for (unsigned i = 0; i < KICK_ROUNDS; i++) {
+        /* Long enough for the thread to go back to sleep (200 us idle). */
+        solo5_time_t idle_until = solo5_clock_monotonic() + 1000000;
+
+        while (solo5_clock_monotonic() < idle_until || !r->kick_wanted)
+            if (solo5_clock_monotonic() > idle_until + 5000000000ULL)
+                return guest_failure("the I/O thread never slept");
+        guest_puts("kick ");
+        guest_put_dec(i);
+        guest_puts("\n");
+        if (!console_drained(r))
+            return guest_failure("console line not written out");
+    }
+    return guest_success();
+}
+
 int solo5_app_main(const struct solo5_start_info *si)
 {
     const struct hvt_boot_info *bi = (const void *)(uintptr_t)HVT_BOOT_INFO_BASE;
@@ -83,6 +120,8 @@ int solo5_app_main(const struct solo5_start_info *si)
         block(r, blk, (uintptr_t)buf, 100, HVT_RING_BLOCK_WRITE);
     } else if (strcmp(c, "blk_op") == 0) {
         block(r, blk, (uintptr_t)buf, 512, 7);
+    } else if (strcmp(c, "kicks") == 0) {
+        return kicks(r);
     } else if (strcmp(c, "kickcost") == 0) {
         solo5_time_t t0 = solo5_clock_monotonic(), t1, t2;
 
