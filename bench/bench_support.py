@@ -49,7 +49,7 @@ def build_helper(name: str) -> Path:
     """Compiles bench/<name>.c into build/bench/<name>."""
     HELPERS.mkdir(parents=True, exist_ok=True)
     out = HELPERS / name
-    sh(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", out,
+    sh(["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", out,
         TOP / "bench" / f"{name}.c"])  # fmt: skip
     return out
 

@@ -88,13 +88,17 @@ def print_block(rows: list[BlockRow]) -> None:
 # --- network -----------------------------------------------------------------------
 
 
+RTT_PINGS = 300  # issue 13's ping-pong: ping -c 300 -i 0.002
+NET = ["--net:service0=tap100"]
+
+
 def ping_bench(ns: Netns, tender: str, tmp: Path, count: int) -> tuple[float, float]:
     """(ping-pong RTT in µs, flood pings per second) against test_net."""
-    argv = guest_argv(tender, "test_net", ["--net:service0=tap100"], [], MEM)
+    argv = guest_argv(tender, "test_net", NET, [], MEM)
     proc = start_guest(ns, argv, "serving", tmp / f"net-{tender}.log")
     try:
         sh(ns.command(["ping", "-c", "20", "-i", "0.01", "-q", "10.0.0.2"]))  # ARP, warm-up
-        out = sh(ns.command(["ping", "-c", "2000", "-i", "0.001", "-q", "10.0.0.2"]))
+        out = sh(ns.command(["ping", "-c", str(RTT_PINGS), "-i", "0.002", "-q", "10.0.0.2"]))
         rtt = float(re.search(r"= [\d.]+/([\d.]+)/", out).group(1)) * 1000  # type: ignore[union-attr]
         out = sh(ns.command(["ping", "-f", "-c", str(count), "-q", "10.0.0.2"]))
         ms = int(re.search(r"time (\d+)ms", out).group(1))  # type: ignore[union-attr]
@@ -111,28 +115,23 @@ def rx_packets(ns: Netns) -> int:
 def guest_to_host(ns: Netns, tender: str, size: int, count: int) -> tuple[float, int]:
     """(frames per second written by the guest, frames the host saw)."""
     before = rx_packets(ns)
-    out = sh(
-        ns.command(
-            guest_argv(
-                tender, "bench_net", ["--net:service0=tap100"], ["tx", str(size), str(count)], MEM
-            )
-        )
-    )
+    argv = guest_argv(tender, "bench_net", NET, ["tx", str(size), str(count)], MEM)
+    out = sh(ns.command(argv))
     seen = rx_packets(ns) - before
     return field_of(out, "frames") / field_of(out, "ns") * 1e9, seen
 
 
 def host_to_guest(
-    ns: Netns, tender: str, size: int, count: int, tmp: Path
+    ns: Netns, tender: str, size: int, count: int, tmp: Path, rate: int = 0
 ) -> tuple[float, int, int]:
-    """(frames per second the guest received, frames received, frames sent)."""
+    """(frames per second the guest received, frames received, frames sent);
+    the host sends as fast as it can, or at `rate` frames/s in bursts."""
     log = tmp / f"rx-{tender}-{size}.log"
-    argv = guest_argv(tender, "bench_net", ["--net:service0=tap100"], ["rx", str(count)], MEM)
+    argv = guest_argv(tender, "bench_net", NET, ["rx", str(count)], MEM)
     proc = start_guest(ns, argv, "ready", log)
+    blast = [str(HELPERS / "net_blast"), "tap100", str(size), str(count)]
     try:
-        sent = field_of(
-            sh(ns.command([str(HELPERS / "net_blast"), "tap100", str(size), str(count)])), "frames"
-        )
+        sent = field_of(sh(ns.command(blast + ([str(rate)] if rate else []))), "frames")
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
@@ -142,15 +141,33 @@ def host_to_guest(
     return (frames / ns_ * 1e9 if ns_ else 0.0), frames, sent
 
 
+def print_pings(pings: dict[str, tuple[float, float]], flood: int) -> None:
+    h, s = pings["hvt"], pings["spt"]
+    print("| measure | hvt | spt | hvt / spt |")
+    print("|---|---:|---:|---:|")
+    print(f"| ping-pong RTT, µs (ping -c {RTT_PINGS} -i 0.002, avg) | {h[0]:.0f} | {s[0]:.0f} | "
+          f"{h[0] / s[0]:.2f} |")  # fmt: skip
+    print(f"| flood pings/s (ping -f -c {flood}) | {h[1]:.0f} | {s[1]:.0f} | {h[1] / s[1]:.2f} |")
+    print()
+
+
+def bursts_at_spt_rate(ns: Netns, tmp: Path, frames: int) -> None:
+    """Host to guest: the rate spt's guest reads at full speed, then both
+    tenders at that rate (bursts of 32): what each delivered."""
+    print(f"| frame | spt's rate, frames/s | tender | delivered of {frames} | dropped |")
+    print("|---:|---:|---|---:|---:|")
+    for size in (64, 1500):
+        rate, _, _ = host_to_guest(ns, "spt", size, frames, tmp)
+        for t in TENDERS:
+            _, got, sent = host_to_guest(ns, t, size, frames, tmp, int(rate))
+            print(f"| {size} B | {rate:.0f} | {t} | {got} (sent {sent}) | "
+                  f"{100 * (sent - got) / sent:.1f} % |")  # fmt: skip
+    print()
+
+
 def net_bench(tmp: Path, flood: int, frames: int) -> None:
     with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns:
-        pings = {t: ping_bench(ns, t, tmp, flood) for t in TENDERS}
-        print(f"| tender | ping-pong RTT (µs, avg of 2000) | flood pings/s (ping -f -c {flood}) |")
-        print("|---|---:|---:|")
-        for t in TENDERS:
-            print(f"| {t} | {pings[t][0]:.0f} | {pings[t][1]:.0f} |")
-        print(f"\nhvt/spt flood rate: {pings['hvt'][1] / pings['spt'][1]:.2f}\n")
-
+        print_pings({t: ping_bench(ns, t, tmp, flood) for t in TENDERS}, flood)
         print(f"| direction | frame | tender | frames/s | frames delivered of {frames} |")
         print("|---|---:|---|---:|---:|")
         for size in (64, 1500):
@@ -161,6 +178,8 @@ def net_bench(tmp: Path, flood: int, frames: int) -> None:
             for t in TENDERS:
                 rate, got, sent = host_to_guest(ns, t, size, frames, tmp)
                 print(f"| host to guest | {size} B | {t} | {rate:.0f} | {got} (sent {sent}) |")
+        print()
+        bursts_at_spt_rate(ns, tmp, frames)
 
 
 def main() -> int:

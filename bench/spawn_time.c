@@ -10,6 +10,7 @@
  * per command, in order:
  *   spawn_time: min_ns=<n> median_ns=<n> p90_ns=<n> failed=<runs not 0>
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdint.h>
