@@ -5,7 +5,9 @@
  *
  * The fake tender of fake_hvt.h, with a real vCPU when /dev/kvm works (so
  * the register packets reach KVM's GET/SET ioctls; its registers are put
- * back before each input), otherwise none (those packets then answer E01).
+ * back after each input that may have changed them), otherwise (or with
+ * FUZZ_GDB_NO_VCPU=1 in the environment) none: those packets then answer
+ * E01.
  * The vCPU never runs.
  *
  * Input: EVENTS bytes of script, then the bytes the debugger sends (on a
@@ -75,7 +77,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fake_hvt_init(&fake);
     fake.h.debug = &debug;
-    have_vcpu = hvt_kvm_init(&fake.h, &err) == 0;
+    /* FUZZ_GDB_NO_VCPU=1: as on a host without /dev/kvm. */
+    have_vcpu = getenv("FUZZ_GDB_NO_VCPU") == NULL &&
+        hvt_kvm_init(&fake.h, &err) == 0;
     if (have_vcpu) {
         vcpu_save();
     } else {
@@ -155,14 +159,27 @@ static void guest_event(struct fuzz_in *script)
     }
 }
 
+/* Whether the input has a packet that may change the vCPU's registers
+ * (G, P, or a resume that may set the pc): only then do they need putting
+ * back (KVM's register ioctls cost most of a run). */
+static bool may_write_registers(const uint8_t *data, size_t size)
+{
+    for (size_t i = 0; i + 1 < size; i++)
+        if (data[i] == '$' && memchr("GPcsCS", data[i + 1], 6) != NULL)
+            return true;
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static bool dirty;
     struct fuzz_in script = { data, size < EVENTS ? size : EVENTS, 0 };
     struct tender_err err;
     int sv[2];
 
-    if (have_vcpu)
+    if (have_vcpu && dirty)
         vcpu_restore();
+    dirty = may_write_registers(data, size);
     fake_hvt_reset(&fake, data, 0);
     memset(debug.sw, 0, sizeof(debug.sw));
     memset(debug.hw, 0, sizeof(debug.hw));
