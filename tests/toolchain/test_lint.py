@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
-    return path
+from support.tools import tool
 
 
 def test_mypy_strict(top: Path, tmp_path: Path) -> None:

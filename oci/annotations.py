@@ -1,0 +1,179 @@
+"""What the annotations of a container ask of solo5-oci (docs/containers.md).
+
+Ours, all optional (a unikernel describes itself: its ABI note names the
+tender, its manifest the devices):
+
+    org.solo5.tender=hvt|spt           run on this tender (see unikernel.py)
+    org.solo5.net.DEVICE=IFACE         NET_BASIC DEVICE on interface IFACE
+    org.solo5.block.DEVICE=PATH        BLOCK_BASIC DEVICE is the file at PATH
+    org.solo5.net-args=TEMPLATE        guest arguments with the address:
+                                       "--ipv4={addr}/{prefix} --ipv4-gateway={gateway}"
+
+urunc's, so that images made for urunc's Solo5 support run unchanged, from
+the annotations or else from /urunc.json in the rootfs (base64 values, as
+urunc's image builder writes them): com.urunc.unikernel.{binary, cmdline,
+hypervisor, solo5NetDev, solo5BlkDev, block}.  Ours win where both speak.
+
+Kubernetes' sandbox ("pause") containers are recognised by the annotations
+containerd and CRI-O give them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from solo5_oci.errors import OciError
+
+PREFIX = "org.solo5."
+TENDER = "org.solo5.tender"
+NET = "org.solo5.net."
+BLOCK = "org.solo5.block."
+NET_ARGS = "org.solo5.net-args"
+
+URUNC = "com.urunc.unikernel."
+URUNC_BINARY = URUNC + "binary"
+URUNC_CMDLINE = URUNC + "cmdline"
+URUNC_HYPERVISOR = URUNC + "hypervisor"
+URUNC_NET_DEVICE = URUNC + "solo5NetDev"
+URUNC_BLOCK_DEVICE = URUNC + "solo5BlkDev"
+URUNC_BLOCK = URUNC + "block"
+URUNC_JSON = "urunc.json"
+# urunc's other keys (unikernelType, initrd, blkMntPoint, useDMBlock, ...)
+# mean nothing to a Solo5 tender: they are ignored.
+
+SANDBOX_KEYS = ("io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType")
+
+TENDERS = ("hvt", "spt")
+_DEVICE_NAME = re.compile(r"^[A-Za-z0-9]{1,67}$")
+_IFACE_NAME = re.compile(r"^[^\s/:]{1,15}$")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The container's annotations, checked; None/empty where nothing is asked."""
+
+    tender: str | None = None
+    tender_key: str = TENDER  # the annotation that chose it, for messages
+    binary: str | None = None  # the unikernel's path in the container
+    cmdline: str | None = None  # replaces process.args[1:] (urunc)
+    net: dict[str, str] = field(default_factory=dict)  # device -> interface
+    block: dict[str, str] = field(default_factory=dict)  # device -> path
+    net_args: str | None = None
+    sandbox: bool = False
+
+
+def is_sandbox(annotations: Mapping[str, str]) -> bool:
+    """A Kubernetes pod's sandbox container (it holds the pod's namespaces)."""
+    return any(annotations.get(key) == "sandbox" for key in SANDBOX_KEYS)
+
+
+def decode_urunc_json(text: str, where: str) -> dict[str, str]:
+    """urunc.json's keys and base64-decoded values."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise OciError(f"{where}: not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise OciError(f"{where}: expected a JSON object")
+    decoded = {}
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise OciError(f"{where}: {key}: expected a base64 string")
+        try:
+            decoded[key] = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise OciError(f"{where}: {key}: not base64-encoded UTF-8: {value[:40]!r}") from None
+    return decoded
+
+
+def _device(key: str, name: str) -> str:
+    if not _DEVICE_NAME.match(name):
+        raise OciError(f"annotation {key}: {name!r} is not a Solo5 device name (alphanumeric)")
+    return name
+
+
+def _tender(key: str, value: str) -> str:
+    if value not in TENDERS:
+        raise OciError(
+            f"annotation {key}={value}: not a Solo5 tender solo5-oci runs "
+            f"(one of: {', '.join(TENDERS)})"
+        )
+    return value
+
+
+def _path(key: str, value: str) -> str:
+    if not value.startswith("/") or "\0" in value:
+        raise OciError(f"annotation {key}={value!r}: expected an absolute path in the container")
+    return value
+
+
+def _urunc(values: Mapping[str, str]) -> Choices:
+    """The Choices urunc's keys make."""
+    net: dict[str, str] = {}
+    block: dict[str, str] = {}
+    if values.get(URUNC_NET_DEVICE):
+        net[_device(URUNC_NET_DEVICE, values[URUNC_NET_DEVICE])] = "eth0"
+    if values.get(URUNC_BLOCK):
+        if not values.get(URUNC_BLOCK_DEVICE):
+            raise OciError(f"annotation {URUNC_BLOCK} needs {URUNC_BLOCK_DEVICE} (the device name)")
+        device = _device(URUNC_BLOCK_DEVICE, values[URUNC_BLOCK_DEVICE])
+        block[device] = _path(URUNC_BLOCK, values[URUNC_BLOCK])
+    hypervisor = values.get(URUNC_HYPERVISOR) or None
+    binary = values.get(URUNC_BINARY) or None
+    return Choices(
+        tender=_tender(URUNC_HYPERVISOR, hypervisor) if hypervisor else None,
+        tender_key=URUNC_HYPERVISOR if hypervisor else TENDER,
+        binary=_path(URUNC_BINARY, binary) if binary else None,
+        cmdline=values.get(URUNC_CMDLINE) or None,
+        net=net,
+        block=block,
+    )
+
+
+def has_urunc(values: Mapping[str, str]) -> bool:
+    """Whether `values` carry urunc's keys naming a unikernel (urunc's own test)."""
+    return bool(values.get(URUNC_BINARY) and values.get(URUNC_HYPERVISOR))
+
+
+def choices(annotations: Mapping[str, str], urunc_json: Mapping[str, str] | None = None) -> Choices:
+    """Read every annotation solo5-oci knows; unknown org.solo5.* keys are an
+    error (a typo must not be silently ignored)."""
+    if is_sandbox(annotations):
+        return Choices(sandbox=True)
+    source = annotations if has_urunc(annotations) or urunc_json is None else urunc_json
+    base = _urunc({k: v for k, v in source.items() if k.startswith(URUNC)})
+    tender, tender_key = base.tender, base.tender_key
+    net, block = dict(base.net), dict(base.block)
+    net_args = None
+    for key, value in sorted(annotations.items()):
+        if not key.startswith(PREFIX):
+            continue
+        if key == TENDER:
+            tender, tender_key = _tender(key, value), key
+        elif key.startswith(NET):
+            if not _IFACE_NAME.match(value):
+                raise OciError(f"annotation {key}={value!r}: not a network interface name")
+            net[_device(key, key[len(NET) :])] = value
+        elif key.startswith(BLOCK):
+            block[_device(key, key[len(BLOCK) :])] = _path(key, value)
+        elif key == NET_ARGS:
+            net_args = value
+        else:
+            raise OciError(
+                f"annotation {key}: unknown (solo5-oci knows {TENDER}, {NET}DEVICE, "
+                f"{BLOCK}DEVICE, {NET_ARGS})"
+            )
+    return Choices(
+        tender=tender,
+        tender_key=tender_key,
+        binary=base.binary,
+        cmdline=base.cmdline,
+        net=net,
+        block=block,
+        net_args=net_args,
+    )

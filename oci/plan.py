@@ -1,0 +1,110 @@
+"""config.json -> what the container runs: the unikernel, its tender, its
+devices and its memory, all checked before anything is set up.
+
+The tender's command line names no path a container could swap between
+`create` and `start`: the unikernel and the block files are opened here and
+handed over as /proc/self/fd/N, the taps as @N (network.py).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+
+from solo5_oci import devices, resources
+from solo5_oci.annotations import URUNC_JSON, Choices, choices, decode_urunc_json
+from solo5_oci.errors import OciError
+from solo5_oci.network import Attached, expand_args
+from solo5_oci.rootfs import locate
+from solo5_oci.spec import Spec
+from solo5_oci.unikernel import Host, Unikernel, choose
+
+
+@dataclass
+class Plan:
+    spec: Spec
+    choices: Choices
+    unikernel: Unikernel | None = None  # None: a pod's sandbox container
+    nets: list[devices.NetDevice] = field(default_factory=list)
+    blocks: list[devices.BlockDevice] = field(default_factory=list)
+    mem: int | None = None  # --mem in MiB; None: the tender's default
+    kvm: str = "/dev/kvm"
+
+    @property
+    def fds(self) -> list[int]:
+        """The descriptors the tender inherits (taps apart)."""
+        found = [b.fd for b in self.blocks]
+        return found + ([self.unikernel.fd] if self.unikernel else [])
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+
+    def device_rules(self) -> list[str]:
+        """cgroup v1 device rules: /dev/kvm for hvt, and block devices given
+        as device nodes."""
+        rules = []
+        if self.unikernel and self.unikernel.target == "hvt":
+            rdev = os.stat(self.kvm).st_rdev
+            rules.append(f"c {os.major(rdev)}:{os.minor(rdev)} rwm")
+        for block in self.blocks:
+            info = os.fstat(block.fd)
+            if stat.S_ISBLK(info.st_mode):
+                rules.append(f"b {os.major(info.st_rdev)}:{os.minor(info.st_rdev)} rw")
+        return rules
+
+    def guest_args(self, attached: list[Attached]) -> list[str]:
+        args = (
+            [self.choices.cmdline]
+            if self.choices.cmdline is not None
+            else list(self.spec.process.args[1:])
+        )
+        if self.choices.net_args:
+            args += expand_args(self.choices.net_args, attached)
+        return args
+
+    def tender_argv(self, host: Host, attached: list[Attached]) -> list[str]:
+        """The tender's command line, once the taps are `attached`."""
+        assert self.unikernel is not None
+        argv = [host.tender(self.unikernel.target)]
+        if self.mem is not None:
+            argv.append(f"--mem={self.mem}")
+        for net in attached:
+            argv += [f"--net:{net.device}=@{net.fd}", f"--net-mac:{net.device}={net.iface.mac}"]
+        argv += [f"--block:{b.device}=/proc/self/fd/{b.fd}" for b in self.blocks]
+        argv += ["--", f"/proc/self/fd/{self.unikernel.fd}", *self.guest_args(attached)]
+        return argv
+
+
+def _urunc_json(spec: Spec) -> dict[str, str] | None:
+    """/urunc.json of the rootfs, decoded, if the image has one."""
+    where = f"/{URUNC_JSON} in the rootfs"
+    path = locate(spec.root, spec.root_readonly, (), "/" + URUNC_JSON).path
+    try:
+        with open(path, encoding="utf-8") as stream:
+            text = stream.read(1 << 20)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise OciError(f"{where}: cannot read: {error}") from None
+    return decode_urunc_json(text, where)
+
+
+def make(spec: Spec, host: Host) -> Plan:
+    """Everything the container runs, checked; files opened (Plan.close())."""
+    if spec.hooks:
+        raise OciError(f"hooks ({', '.join(spec.hooks)}): not supported for unikernels")
+    wanted = choices(spec.annotations, _urunc_json(spec))
+    if wanted.sandbox:
+        return Plan(spec, wanted)
+    chosen = choose(spec, wanted, host)
+    plan = Plan(spec, wanted, chosen, kvm=host.kvm)
+    try:
+        plan.nets = devices.net_devices(chosen.devices, wanted)
+        plan.blocks = devices.block_devices(spec, chosen.devices, wanted)
+        plan.mem = resources.guest_mem_mib(spec.resources.memory_limit, chosen.target)
+    except BaseException:
+        plan.close()
+        raise
+    return plan
