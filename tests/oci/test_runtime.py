@@ -1,0 +1,281 @@
+"""solo5-oci run directly, as an engine runs it (reaper.py stands for conmon):
+the lifecycle, signals, statuses, isolation, resources, and what is left
+behind (nothing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+from pathlib import Path
+
+import pytest
+
+from .helpers import (
+    Container,
+    Runtime,
+    assert_nothing_left,
+    base_config,
+    created,
+    guest,
+    kvm_usable,
+    make_bundle,
+)
+
+TENDERS = ["hvt", "spt"] if kvm_usable() else ["spt"]
+
+
+def bundle_for(
+    tmp_path: Path, runtime: Runtime, target: str, name: str, *args: str, **changes: object
+) -> Path:
+    inside = f"/{name}.{target}"
+    config = base_config([inside, *args], **changes)
+    return make_bundle(tmp_path / "bundle", {inside: guest(name, target)}, config)
+
+
+def run_to_end(runtime: Runtime, bundle: Path) -> tuple[Container, int]:
+    with created(runtime, bundle) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.state(container.id)["status"] == "created"
+        start = runtime.run("start", container.id)
+        assert start.status == 0, start.describe()
+        status = container.exited()
+        assert runtime.state(container.id)["status"] == "stopped"
+        delete = runtime.run("delete", container.id)
+        assert delete.status == 0, delete.describe()
+        assert_nothing_left(runtime, container.id)
+        return container, status
+
+
+@pytest.mark.parametrize("target", TENDERS)
+def test_lifecycle(target: str, runtime: Runtime, tmp_path: Path) -> None:
+    bundle = bundle_for(tmp_path, runtime, target, "hello", "Hello_Solo5")
+    container, status = run_to_end(runtime, bundle)
+    assert status == 0, container.stdout + container.stderr
+    assert "Hello, World\nCommand line is: 'Hello_Solo5'\nSUCCESS" in container.stdout
+
+
+def test_guest_status(runtime: Runtime, tmp_path: Path) -> None:
+    container, status = run_to_end(runtime, bundle_for(tmp_path, runtime, "spt", "exit", "42"))
+    assert status == 42, container.stdout + container.stderr
+
+
+def spinning(runtime: Runtime, tmp_path: Path, target: str) -> Path:
+    return bundle_for(tmp_path, runtime, target, "spin", "yield")
+
+
+KILLS = [("spt", "TERM", 143), ("spt", "INT", 130), ("spt", "KILL", 137)]
+if "hvt" in TENDERS:
+    KILLS += [("hvt", "TERM", 143), ("hvt", "KILL", 137)]
+
+
+@pytest.mark.parametrize(("target", "sig", "status"), KILLS)
+def test_kill(target: str, sig: str, status: int, runtime: Runtime, tmp_path: Path) -> None:
+    """A terminating signal ends the unikernel; the status is the signal's."""
+    with created(runtime, spinning(runtime, tmp_path, target)) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        container.wait_output("spinning")
+        assert runtime.state(container.id)["status"] == "running"
+        assert runtime.run("kill", container.id, sig).status == 0
+        assert container.exited() == status, container.stdout + container.stderr
+        if target == "hvt" and sig != "KILL":
+            assert f"Exiting on signal {signal.Signals['SIG' + sig].value}" in container.stderr
+
+
+def test_kill_before_start(runtime: Runtime, tmp_path: Path) -> None:
+    with created(runtime, spinning(runtime, tmp_path, "spt")) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("kill", container.id, "15").status == 0
+        assert container.exited() == 143
+        assert "Solo5" not in container.stdout, "the unikernel never ran"
+        result = runtime.run("start", container.id)
+        assert result.status == 1 and "is stopped, not created" in result.stderr
+
+
+def test_delete(runtime: Runtime, tmp_path: Path) -> None:
+    """A running container is deleted only with --force; a created one always."""
+    with created(runtime, spinning(runtime, tmp_path, "spt")) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        result = runtime.run("delete", container.id)
+        assert result.status == 1 and "is running: stop it first" in result.stderr
+        assert runtime.run("delete", "--force", container.id).status == 0
+        assert container.exited() == 137
+        assert_nothing_left(runtime, container.id)
+    with created(runtime, spinning(runtime, tmp_path / "2", "spt")) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("delete", container.id).status == 0
+        assert container.exited() == 137
+        assert_nothing_left(runtime, container.id)
+
+
+def proc_status(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {k: v.strip() for k, _, v in (line.partition(":") for line in lines)}
+
+
+def test_isolation(runtime: Runtime, tmp_path: Path) -> None:
+    """The tender: no capabilities, no_new_privs, its own seccomp filter,
+    the container's namespaces and cgroup; only /dev/kvm for hvt."""
+    target = TENDERS[0]
+    with created(runtime, spinning(runtime, tmp_path, target)) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        container.wait_output("spinning")
+        pids = json.loads(runtime.run("ps", "--format", "json", container.id).stdout)
+        init = runtime.state(container.id)["pid"]
+        assert len(pids) == 2 and init in pids, pids
+        tender = next(p for p in pids if p != init)
+        status = proc_status(tender)
+        for caps in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            assert int(status[caps], 16) == 0, (caps, status[caps])
+        assert status["NoNewPrivs"] == "1" and status["Seccomp"] == "2"
+        assert status["NSpid"].split()[1:] == ["2"], "the tender is pid 2 in its namespace"
+        for ns in ("net", "pid", "ipc", "uts", "mnt", "cgroup"):
+            assert os.readlink(f"/proc/{tender}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}")
+        assert os.readlink(f"/proc/{tender}/exe").endswith(f"/solo5-{target}")
+        cgroup = Path(f"/proc/{tender}/cgroup").read_text()
+        assert f":memory:{runtime.cgroup(container.id)}\n" in cgroup, cgroup
+        devices = Path(f"/sys/fs/cgroup/devices{runtime.cgroup(container.id)}/devices.list")
+        rules = devices.read_text().split("\n")
+        assert ("c 10:232 rwm" in rules) == (target == "hvt"), rules
+
+
+def test_memory_limit(runtime: Runtime, tmp_path: Path) -> None:
+    """64 MiB for the container: the guest gets 64 less the tender's share."""
+    bundle = bundle_for(
+        tmp_path,
+        runtime,
+        TENDERS[0],
+        "hello",
+        "Hello_Solo5",
+        resources={"memory": {"limit": 64 << 20}},
+    )
+    container, status = run_to_end(runtime, bundle)
+    assert status == 0
+    assert "Memory map: 56 MB addressable" in container.stdout, container.stdout
+
+
+def test_rlimit_the_host_refuses(runtime: Runtime, tmp_path: Path) -> None:
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if (
+        hard == resource.RLIM_INFINITY
+        or os.system("capsh --has-p=cap_sys_resource 2>/dev/null") == 0
+    ):
+        pytest.skip("this process may raise RLIMIT_NOFILE: nothing to refuse")
+    bundle = bundle_for(tmp_path, runtime, "spt", "hello")
+    config = json.loads((bundle / "config.json").read_text())
+    config["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": hard + 1, "hard": hard + 1}]
+    (bundle / "config.json").write_text(json.dumps(config))
+    with created(runtime, bundle) as container:
+        assert container.created_status() == 1
+        assert container.stderr == (
+            f"solo5-oci: process.rlimits: RLIMIT_NOFILE soft {hard + 1} hard {hard + 1}: the "
+            f"host does not allow raising its hard limit above {hard} (no CAP_SYS_RESOURCE); "
+            "ask for less (podman: --ulimit, or default_ulimits in containers.conf)\n"
+        )
+        assert_nothing_left(runtime, container.id)
+
+
+def test_tender_annotation(runtime: Runtime, tmp_path: Path) -> None:
+    """org.solo5.tender=spt runs the spt build next to the hvt one."""
+    files = {"/spin.hvt": guest("spin", "hvt"), "/spin.spt": guest("spin", "spt")}
+    config = base_config(["/spin.hvt", "yield"], annotations={"org.solo5.tender": "spt"})
+    with created(runtime, make_bundle(tmp_path / "b", files, config)) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        container.wait_output("spinning")
+        pids = json.loads(runtime.run("ps", "--format", "json", container.id).stdout)
+        exes = {os.readlink(f"/proc/{p}/exe").rsplit("/", 1)[1] for p in pids}
+        assert exes == {"solo5-oci-init", "solo5-spt"}
+
+
+def test_urunc_image(runtime: Runtime, tmp_path: Path) -> None:
+    """An image made for urunc: the binary and command line from /urunc.json."""
+    import base64
+
+    values = {
+        "com.urunc.unikernel.binary": "/unikernel/hello.hvt",
+        "com.urunc.unikernel.cmdline": "Hello_Solo5",
+        "com.urunc.unikernel.hypervisor": TENDERS[0],
+        "com.urunc.unikernel.unikernelType": "mirage",
+    }
+    urunc = json.dumps({k: base64.b64encode(v.encode()).decode() for k, v in values.items()})
+    files: dict[str, Path | bytes] = {
+        "/unikernel/hello.hvt": guest("hello", TENDERS[0]),
+        "/urunc.json": urunc.encode(),
+    }
+    config = base_config(
+        ["/unikernel/hello.hvt"],
+    )
+    container, status = run_to_end(runtime, make_bundle(tmp_path / "b", files, config))
+    assert status == 0 and "SUCCESS" in container.stdout, container.stdout
+
+
+def test_sandbox_container(runtime: Runtime, tmp_path: Path) -> None:
+    """Kubernetes' pause container: nothing runs, a signal ends it."""
+    config = base_config(["/pause"], annotations={"io.kubernetes.cri.container-type": "sandbox"})
+    with created(runtime, make_bundle(tmp_path / "b", {"/pause": b"not run"}, config)) as c:
+        assert c.created_status() == 0, c.stderr
+        assert runtime.run("start", c.id).status == 0
+        assert runtime.state(c.id)["status"] == "running"
+        assert runtime.run("kill", c.id, "TERM").status == 0
+        assert c.exited() == 143
+
+
+def test_pause_resume(runtime: Runtime, tmp_path: Path) -> None:
+    with created(runtime, spinning(runtime, tmp_path, "spt")) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        assert runtime.run("pause", container.id).status == 0
+        assert runtime.state(container.id)["status"] == "paused"
+        assert runtime.run("resume", container.id).status == 0
+        assert runtime.state(container.id)["status"] == "running"
+
+
+def test_terminal(runtime: Runtime, tmp_path: Path) -> None:
+    """process.terminal: the pty's master goes to --console-socket."""
+    import socket
+
+    bundle = bundle_for(tmp_path, runtime, "spt", "hello", "Hello_Solo5")
+    config = json.loads((bundle / "config.json").read_text())
+    config["process"]["terminal"] = True
+    (bundle / "config.json").write_text(json.dumps(config))
+    path = str(tmp_path / "console.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(path)
+        server.listen(1)
+        with created(runtime, bundle, "--console-socket", path) as container:
+            connection, _ = server.accept()
+            _msg, fds, _flags, _addr = socket.recv_fds(connection, 64, 1)
+            connection.close()
+            assert container.created_status() == 0, container.stderr
+            assert runtime.run("start", container.id).status == 0
+            assert container.exited() == 0
+            output = os.read(fds[0], 65536).decode(errors="replace")
+            os.close(fds[0])
+    assert "SUCCESS" in output and container.stdout == "", output
+
+
+def test_list(runtime: Runtime, tmp_path: Path) -> None:
+    with created(runtime, spinning(runtime, tmp_path, "spt")) as container:
+        assert container.created_status() == 0
+        listed = json.loads(runtime.run("list", "--format", "json").stdout)
+        assert [(c["id"], c["status"]) for c in listed] == [(container.id, "created")]
+        assert runtime.run("list", "-q").stdout == f"{container.id}\n"
+
+
+def test_log_json(runtime: Runtime, tmp_path: Path) -> None:
+    """containerd's shim reads the reason of a failure from --log."""
+    log = tmp_path / "log.json"
+    result = runtime.run("--log", str(log), "--log-format", "json", "start", "nosuch")
+    assert result.status == 1
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["level"], e["msg"]) for e in entries] == [
+        ("error", "solo5-oci: container 'nosuch' does not exist")
+    ]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", entries[0]["time"])
