@@ -19,8 +19,8 @@ import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from solo5_oci.annotations import TENDERS
 from solo5_oci.errors import OciError
+from solo5_oci.unikernel import check_target
 
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 CONFIG_TYPE = "application/vnd.oci.image.config.v1+json"
@@ -119,16 +119,14 @@ def _read_input(path: str) -> tuple[bytes, int]:
     return data, 0o755 if mode & 0o111 else 0o644
 
 
-def _check_unikernel(path: str, data: bytes) -> str:
+def _check_unikernel(path: str, data: bytes) -> None:
     from solo5_toolchain import elf
 
     try:
         target = elf.read_abi(elf.parse(path, data)).target_name
     except elf.ElfFileError as error:
         raise OciError(f"{error} (not a Solo5 unikernel)") from None
-    if target not in TENDERS:
-        raise OciError(f"{path}: a Solo5 {target} unikernel: solo5-oci runs hvt and spt ones")
-    return target
+    check_target(path, target)
 
 
 def _write_output(output: str, files: list[tuple[str, bytes]]) -> None:

@@ -121,16 +121,21 @@ def choose(spec: Spec, choices: Choices, host: Host) -> Unikernel:
     return unikernel
 
 
-def check_runnable(unikernel: Unikernel, host: Host) -> None:
-    """Refuse what this host cannot run, saying what would run."""
-    from solo5_toolchain.targets import TARGETS
-
-    target, path = unikernel.target, unikernel.path
+def check_target(path: str, target: str) -> None:
+    """Refuse the targets solo5-oci has no tender for."""
     if target not in TENDERS:
         raise OciError(
             f"{path}: {article(target)} {target} unikernel: solo5-oci runs hvt and spt unikernels "
             "(link with -z solo5-abi=hvt or -z solo5-abi=spt)"
         )
+
+
+def check_runnable(unikernel: Unikernel, host: Host) -> None:
+    """Refuse what this host cannot run, saying what would run."""
+    from solo5_toolchain.targets import TARGETS
+
+    target, path = unikernel.target, unikernel.path
+    check_target(path, target)
     expected = TARGETS[target].abi_version
     if unikernel.abi_version != expected:
         raise OciError(

@@ -59,3 +59,27 @@ def block_pattern(tag: int, size: int) -> bytes:
     (tag + 1) * K + i (see tests/guests/test_blk/test_blk.c)."""
     base = ((tag + 1) * PATTERN_K) & MASK64
     return struct.pack(f"<{size // 8}Q", *(((base + i) & MASK64) for i in range(size // 8)))
+
+
+# The tags test_blk writes (see tests/guests/test_blk/test_blk.c).
+TAG_A = 1000000
+TAG_B = 2000000
+TAG_ACK = 3000000
+MULTI_A = 37
+
+
+def expected_test_blk(blocks: int, bs: int, multi_b: int) -> list[bytes]:
+    """The content of every block after a successful test_blk run."""
+    multi_a = min(MULTI_A, blocks - 2)
+    zero = bytes(bs)
+    out: list[bytes] = []
+    for b in range(blocks):
+        if b >= blocks - multi_b:
+            out.append(block_pattern(b + TAG_B, bs))
+        elif 1 <= b < 1 + multi_a:
+            out.append(block_pattern(b + TAG_A, bs))
+        elif b % 10 == 0:
+            out.append(block_pattern(b, bs))
+        else:
+            out.append(zero)
+    return out

@@ -21,38 +21,16 @@ from support.guest import guest_path, run, run_guest, tender, tenders_under_test
 
 from devices.helpers import (
     MIB,
+    TAG_ACK,
     block_pattern,
     check_error,
     check_success,
+    expected_test_blk,
     need_module,
     zero_file,
 )
 
 TENDERS = tenders_under_test()
-
-# The tags test_blk writes (see tests/guests/test_blk/test_blk.c).
-TAG_A = 1000000
-TAG_B = 2000000
-TAG_ACK = 3000000
-MULTI_A = 37
-
-
-def expected_test_blk(blocks: int, bs: int, multi_b: int) -> list[bytes]:
-    """The content of every block after a successful test_blk run."""
-    multi_a = min(MULTI_A, blocks - 2)
-    zero = bytes(bs)
-    out: list[bytes] = []
-    for b in range(blocks):
-        if b >= blocks - multi_b:
-            out.append(block_pattern(b + TAG_B, bs))
-        elif 1 <= b < 1 + multi_a:
-            out.append(block_pattern(b + TAG_A, bs))
-        elif b % 10 == 0:
-            out.append(block_pattern(b, bs))
-        else:
-            out.append(zero)
-    return out
-
 
 def run_test_blk(tender_name: str, image: Path, sector: int | None, mem: int | None) -> None:
     args = [f"--block:storage={image}"]

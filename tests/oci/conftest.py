@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .helpers import RUNTIME, Runtime, cgroup_dirs
+from .engines import Podman, unique, why_no_engine
+from .helpers import RUNTIME, Runtime, cgroup_dirs, guest
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +31,46 @@ def runtime(tmp_path: Path, cgroup_parent: str) -> Runtime:
         pytest.skip("solo5-oci runs containers as root (namespaces, cgroups, taps)")
     assert RUNTIME.is_file(), f"{RUNTIME} is not built: run `scons -Q -j2`"
     return Runtime(tmp_path / "root", cgroup_parent)
+
+
+@pytest.fixture(scope="session")
+def podman(cgroup_parent: str) -> Iterator[Podman]:
+    """podman with a private configuration and storage, emptied afterwards."""
+    reason = why_no_engine("podman", "conmon", "runc")
+    if reason:
+        pytest.skip(reason)
+    engine = Podman.make(cgroup_parent)
+    yield engine
+    engine.destroy()
+
+
+# The test image: every unikernel the podman and containerd tests run.
+IMAGE_GUESTS = [
+    ("hello", "hvt"),
+    ("hello", "spt"),
+    ("spin", "hvt"),
+    ("spin", "spt"),
+    ("exit", "hvt"),
+    ("exit", "spt"),
+    ("blk", "hvt"),
+    ("blk", "spt"),
+    ("net", "hvt"),
+    ("net", "spt"),
+]
+
+
+@pytest.fixture(scope="session")
+def podman_image(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """localhost/solo5-oci-test-*: /<name>.<target> for IMAGE_GUESTS."""
+    context = tmp_path_factory.mktemp("image")
+    names = []
+    for name, target in IMAGE_GUESTS:
+        shutil.copyfile(guest(name, target), context / f"{name}.{target}")
+        names.append(f"{name}.{target}")
+    (context / "Containerfile").write_text(
+        f'FROM scratch\nCOPY {" ".join(names)} /\nCMD ["/hello.hvt", "Hello_Solo5"]\n'
+    )
+    tag = f"localhost/{unique('solo5-oci-test')}"
+    result = podman("build", "--quiet", "--tag", tag, str(context))
+    assert result.status == 0, result.describe()
+    return tag
