@@ -12,21 +12,25 @@ from __future__ import annotations
 import errno
 import os
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from solo5_oci.errors import OciError
-from solo5_oci.resources import cpu_weight
-from solo5_oci.spec import Resources
+
+TYPE_CHECKING = False  # not typing's: importing typing costs each command ms
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from solo5_oci.spec import Resources
 
 MOUNTINFO = "/proc/self/mountinfo"
 
 
-@dataclass(frozen=True)
 class Hierarchy:
-    mountpoint: str
-    version: int  # 1 or 2
-    controllers: frozenset[str]  # v1: its controllers (name=systemd included)
+    __slots__ = ("controllers", "mountpoint", "version")
+
+    def __init__(self, mountpoint: str, version: int, controllers: frozenset[str]) -> None:
+        self.mountpoint = mountpoint
+        self.version = version  # 1 or 2
+        self.controllers = controllers  # v1: its controllers (name=systemd included)
 
 
 def _unescape(field: str) -> str:
@@ -97,6 +101,8 @@ def settings(
     if "pids" in has and r.pids_limit is not None:
         out.append(("pids.max", str(r.pids_limit) if r.pids_limit > 0 else "max"))
     if "cpu" in has and r.cpu_shares:
+        from solo5_oci.resources import cpu_weight
+
         out.append(("cpu.weight", str(cpu_weight(r.cpu_shares))))
     if "cpu" in has and (r.cpu_quota or r.cpu_period):
         quota = str(r.cpu_quota) if r.cpu_quota and r.cpu_quota > 0 else "max"
@@ -132,12 +138,14 @@ def _write(path: str, value: str) -> None:
         os.close(fd)
 
 
-@dataclass(frozen=True)
 class Cgroup:
     """The container's cgroup: its directories and the ones created for it."""
 
-    leaves: tuple[str, ...]  # one per hierarchy
-    created: tuple[str, ...]  # deepest first: what delete removes
+    __slots__ = ("created", "leaves")
+
+    def __init__(self, leaves: tuple[str, ...], created: tuple[str, ...]) -> None:
+        self.leaves = leaves  # one per hierarchy
+        self.created = created  # deepest first: what delete removes
 
     def procs(self) -> list[int]:
         """Processes in the container's cgroup (of the first hierarchy)."""

@@ -10,9 +10,6 @@ operation).  Errors are one line, `solo5-oci: <message>`, on stderr and, with
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TextIO
 
 from solo5_oci.context import Context
 from solo5_oci.errors import OciError
@@ -21,6 +18,11 @@ from solo5_oci.state import DEFAULT_ROOT
 
 PROG = "solo5-oci"
 SPEC_VERSION = "1.0.2"
+
+TYPE_CHECKING = False  # not typing's: importing typing costs each command ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import TextIO
 
 
 class UsageError(OciError):
@@ -31,14 +33,24 @@ class UsageError(OciError):
         self.command = command
 
 
-@dataclass(frozen=True)
 class Command:
-    name: str
-    synopsis: str  # after the command name
-    summary: str
-    options: dict[str, bool] = field(default_factory=dict)  # --flag -> takes a value
-    aliases: dict[str, str] = field(default_factory=dict)  # -b -> --bundle
-    positional: tuple[int, int] = (1, 1)  # (minimum, maximum); -1: any number
+    __slots__ = ("aliases", "name", "options", "positional", "summary", "synopsis")
+
+    def __init__(
+        self,
+        name: str,
+        synopsis: str,
+        summary: str,
+        options: dict[str, bool] | None = None,
+        aliases: dict[str, str] | None = None,
+        positional: tuple[int, int] = (1, 1),
+    ) -> None:
+        self.name = name
+        self.synopsis = synopsis  # after the command name
+        self.summary = summary
+        self.options = options or {}  # --flag -> takes a value
+        self.aliases = aliases or {}  # -b -> --bundle
+        self.positional = positional  # (minimum, maximum); -1: any number
 
     def usage(self) -> str:
         return f"usage: {PROG} [GLOBAL OPTIONS] {self.name} {self.synopsis}\n\n{self.summary}\n"
@@ -150,6 +162,11 @@ def usage() -> str:
     lines += [f"    {c.name} {c.synopsis}".rstrip() for c in COMMANDS.values()]
     lines += ["", "Not supported for unikernels: " + ", ".join(UNSUPPORTED) + ".", ""]
     return "\n".join(lines)
+
+
+def manual() -> str:
+    """Every command's usage after the general one, for the man page."""
+    return usage() + "".join(f"\n{c.usage()}" for c in COMMANDS.values())
 
 
 GLOBAL_VALUES = ("--root", "--log", "--log-format", "--criu", "--rootless")
@@ -311,7 +328,8 @@ def _build_image(ctx: Context, o: dict[str, list[str]], a: list[str], out: TextI
     out.write(f"{name}\n")
 
 
-Handler = Callable[[Context, dict[str, list[str]], list[str], TextIO], None]
+if TYPE_CHECKING:
+    Handler = Callable[[Context, dict[str, list[str]], list[str], TextIO], None]
 HANDLERS: dict[str, Handler] = {
     "create": _create,
     "start": _start,

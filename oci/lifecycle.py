@@ -6,14 +6,16 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import time
-from typing import Any, TextIO
 
 from solo5_oci import cgroups, state
 from solo5_oci.context import Context
 from solo5_oci.errors import NotFound, OciError
+
+TYPE_CHECKING = False  # not typing's: importing typing costs each command ms
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 def _running(ctx: Context, container_id: str) -> tuple[state.State, str]:
@@ -95,6 +97,8 @@ def _remove_ingress(found: state.State) -> None:
 def delete(ctx: Context, container_id: str, force: bool) -> None:
     """Remove the container: its processes (if --force or only created),
     its cgroup, what it left on the interfaces, its state directory."""
+    import shutil
+
     where = state.directory(ctx.root, container_id)
     try:
         found, now = _running(ctx, container_id)

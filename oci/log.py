@@ -7,30 +7,33 @@ every error goes to stderr and, with --log, to the log as one entry.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 FORMATS = ("text", "json")
 
 
 def timestamp() -> str:
     """Now, in RFC 3339 with nanosecond digits as Go prints it."""
+    from datetime import UTC, datetime
+
     now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}000Z"
 
 
 def format_entry(log_format: str, level: str, message: str, when: str) -> str:
+    import json
+
     if log_format == "json":
         return json.dumps({"level": level, "msg": message, "time": when}) + "\n"
     return f"time={json.dumps(when)} level={level} msg={json.dumps(message)}\n"
 
 
-@dataclass(frozen=True)
 class Log:
-    path: str | None = None
-    format: str = "text"
+    __slots__ = ("format", "path")
+
+    def __init__(self, path: str | None = None, log_format: str = "text") -> None:
+        self.path = path
+        self.format = log_format
 
     def write(self, level: str, message: str) -> None:
         """Append one entry; a log that cannot be written is not an error

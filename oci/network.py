@@ -23,13 +23,16 @@ import re
 import shutil
 import socket
 import struct
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from solo5_oci.annotations import NET_ARGS
 from solo5_oci.devices import NetDevice
 from solo5_oci.errors import OciError
+
+TYPE_CHECKING = False  # not typing's: importing typing costs each command ms
+if TYPE_CHECKING:
+    import subprocess
 
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
@@ -134,6 +137,8 @@ def tc_commands(iface: str, tap: str) -> str:
 
 
 def _tc(commands: str, keep_going: bool = False) -> subprocess.CompletedProcess[str]:
+    import subprocess  # only containers with network devices pay for it
+
     tc = shutil.which("tc") or shutil.which("tc", path="/usr/sbin:/sbin")
     if tc is None:
         raise OciError("tc (iproute2) is not installed: it joins the tap to the interface")

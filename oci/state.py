@@ -12,35 +12,80 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from solo5_oci.cgroups import Cgroup, is_frozen
 from solo5_oci.errors import NotFound, OciError
+
+TYPE_CHECKING = False  # not typing's: importing typing costs each command ms
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_ROOT = "/run/solo5-oci"
 STATE_FILE = "state.json"
 EXEC_FIFO = "exec.fifo"
 OCI_VERSION = "1.0.2"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}")
 
 
-@dataclass
 class State:
-    id: str
-    bundle: str
-    rootfs: str
-    pid: int
-    start_time: int  # of the init process, /proc/<pid>/stat field 22
-    created: str  # RFC 3339
-    annotations: dict[str, str] = field(default_factory=dict)
-    cgroup_leaves: list[str] = field(default_factory=list)
-    cgroup_created: list[str] = field(default_factory=list)
-    netns: str | None = None  # a network namespace that outlives the container
-    ingress: list[str] = field(default_factory=list)  # interfaces given a qdisc
-    tender: str = ""
-    unikernel: str = ""
+    """What state.json holds: the OCI state less the status, plus what
+    `delete` needs to undo (cgroup, interfaces given a qdisc)."""
+
+    FIELDS = (
+        "id",
+        "bundle",
+        "rootfs",
+        "pid",
+        "start_time",
+        "created",
+        "annotations",
+        "cgroup_leaves",
+        "cgroup_created",
+        "netns",
+        "ingress",
+        "tender",
+        "unikernel",
+    )
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        bundle: str,
+        rootfs: str,
+        pid: int,
+        start_time: int,
+        created: str,
+        annotations: dict[str, str] | None = None,
+        cgroup_leaves: list[str] | None = None,
+        cgroup_created: list[str] | None = None,
+        netns: str | None = None,
+        ingress: list[str] | None = None,
+        tender: str = "",
+        unikernel: str = "",
+    ) -> None:
+        self.id = id
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.pid = pid
+        self.start_time = start_time  # of the init process, /proc/<pid>/stat field 22
+        self.created = created  # RFC 3339
+        self.annotations = annotations or {}
+        self.cgroup_leaves = cgroup_leaves or []
+        self.cgroup_created = cgroup_created or []
+        self.netns = netns  # a network namespace that outlives the container
+        self.ingress = ingress or []  # interfaces given an ingress qdisc
+        self.tender = tender
+        self.unikernel = unikernel
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, State) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def cgroup(self) -> Cgroup:
@@ -63,13 +108,14 @@ def directory(root: str, container_id: str) -> str:
 def save(root: str, state: State) -> None:
     """Write state.json atomically (readers never see half of it)."""
     where = directory(root, state.id)
-    fd, tmp = tempfile.mkstemp(prefix=".state.", dir=where)
+    tmp = os.path.join(where, f".{STATE_FILE}.{os.getpid()}")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(asdict(state), stream)
+        with open(tmp, "x", encoding="utf-8") as stream:
+            json.dump(state.to_dict(), stream)
         os.replace(tmp, os.path.join(where, STATE_FILE))
     except BaseException:
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
 
 
@@ -84,7 +130,7 @@ def load(root: str, container_id: str) -> State:
         raise OciError(f"{path}: unreadable state: {error}") from None
     try:
         return State(**data)
-    except TypeError as error:
+    except TypeError as error:  # not our fields: another version's, or damaged
         raise OciError(f"{path}: unreadable state: {error}") from None
 
 

@@ -44,6 +44,9 @@ SOLO5_TEST_PACKAGES=(
     apache2-utils
     # the xen target's headers (the build skips xen without them), tests/targets/test_xen.py
     libxen-dev
+    # tests/oci: solo5-oci under the real engines (podman with netavark, whose
+    # firewall rules need iptables; containerd and its runc shim)
+    podman runc netavark iptables containerd
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then

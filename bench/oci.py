@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""solo5-oci cold start, side by side in one run (docs/performance.md, "solo5-oci").
+
+    scons -Q -j2 && python3 bench/oci.py [--runs N] [--no-podman]
+
+1. The runtime's own cost: `solo5-oci create` + `start` + the unikernel's run
+   to its exit, as an engine drives them (this script is the child subreaper
+   that reaps the container's init, as conmon is), against the tender run
+   directly on the same unikernel (test_quiet, --mem=2: the container gets a
+   10 MiB memory limit, which solo5-oci turns into --mem=2).
+2. `podman run --rm --network=none` with solo5-oci, against the same with
+   runc running a static Linux hello (private podman configuration and
+   storage, removed afterwards).
+
+Needs root and the built tree; podman, runc and gcc for part 2.  Prints
+Markdown tables of minimum and median wall times in ms, and ratios.  Not a
+test: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TOP / "tests"))
+
+from oci.engines import Podman  # noqa: E402
+from oci.helpers import RUNTIME, base_config, guest, make_bundle  # noqa: E402
+
+STAGE_BIN = TOP / "build" / "stage" / "bin"
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def timed(action: Callable[[], None], runs: int) -> list[float]:
+    action()  # warm the page cache and Python's bytecode cache
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def quiet(argv: list[str]) -> None:
+    """Run argv; its output to a file, not a pipe: a container's init keeps
+    create's stdout and stderr open."""
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=errors, check=False)
+        if proc.returncode != 0:
+            errors.seek(0)
+            text = errors.read()[-500:].decode(errors="replace")
+            raise RuntimeError(f"{' '.join(argv)}: status {proc.returncode}: {text}")
+
+
+def container_run(root: Path, bundle: Path, cgroup: str) -> Callable[[], None]:
+    """create + start + wait for the init, as an engine (we are its reaper)."""
+
+    def run() -> None:
+        cid = f"bench-{uuid.uuid4().hex[:8]}"
+        config = json.loads((bundle / "config.json").read_text())
+        config["linux"]["cgroupsPath"] = f"{cgroup}/{cid}"
+        (bundle / "config.json").write_text(json.dumps(config))
+        pid_file = root / f"{cid}.pid"
+        base = [str(RUNTIME), "--root", str(root)]
+        quiet([*base, "create", "--bundle", str(bundle), "--pid-file", str(pid_file), cid])
+        pid = int(pid_file.read_text())
+        quiet([*base, "start", cid])
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"the container ended with {status}")
+        quiet([*base, "delete", cid])
+        pid_file.unlink()
+
+    return run
+
+
+def row(name: str, times: list[float], base: list[float] | None) -> str:
+    low, mid = min(times), statistics.median(times)
+    ratio = f"{mid / statistics.median(base):.1f}x" if base else "1.0x"
+    return f"| {name} | {low:.1f} | {mid:.1f} | {ratio} |"
+
+
+def runtime_part(runs: int, work: Path) -> None:
+    print("| command | min [ms] | median [ms] | median ratio |\n|:---|---:|---:|---:|")
+    cgroup = f"/solo5-oci-bench-{uuid.uuid4().hex[:8]}"
+    targets = ["hvt", "spt"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else ["spt"]
+    for target in targets:
+        kernel = guest("quiet", target)
+        tender = timed(lambda k=kernel, t=target: quiet(
+            [str(STAGE_BIN / f"solo5-{t}"), "--mem=2", str(k), "--solo5:quiet"]), runs)
+        inside = f"/quiet.{target}"
+        config = base_config([inside, "--solo5:quiet"],
+                             resources={"memory": {"limit": 10 << 20}})
+        bundle = make_bundle(work / target, {inside: kernel}, config)
+        oci = timed(container_run(work / "root", bundle, cgroup), runs)
+        print(row(f"`solo5-{target} --mem=2 test_quiet.{target}`", tender, None))
+        print(row(f"solo5-oci create + start + run + delete, {target}", oci, tender))
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        path = hierarchy / cgroup.lstrip("/")
+        if path.is_dir():
+            path.rmdir()
+
+
+def podman_part(runs: int, work: Path) -> None:
+    podman = Podman.make(f"/solo5-oci-bench-{uuid.uuid4().hex[:8]}")
+    try:
+        static = work / "static"
+        static.mkdir()
+        (static / "hello.c").write_text('#include <stdio.h>\nint main(void){puts("hi");}\n')
+        quiet(["cc", "-static", "-O2", "-o", str(static / "hello"), str(static / "hello.c")])
+        (static / "Containerfile").write_text("FROM scratch\nCOPY hello /\n")
+        uni = work / "unikernel"
+        uni.mkdir()
+        target = "hvt" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "spt"
+        shutil.copyfile(guest("quiet", target), uni / f"quiet.{target}")
+        (uni / "Containerfile").write_text(f"FROM scratch\nCOPY quiet.{target} /\n")
+        for tag, context in (("localhost/bench-static", static), ("localhost/bench-uni", uni)):
+            result = podman("build", "-q", "-t", tag, str(context))
+            assert result.status == 0, result.describe()
+        run = ["podman", "run", "--rm", "--network=none"]
+
+        def via_podman(*args: str) -> Callable[[], None]:
+            return lambda: podman_ok(podman, *args)
+
+        runc = timed(via_podman(*run[1:], "--runtime=runc", "localhost/bench-static", "/hello"),
+                     runs)
+        oci = timed(via_podman(*run[1:], f"--runtime={RUNTIME}", "localhost/bench-uni",
+                               f"/quiet.{target}", "--solo5:quiet"), runs)
+        print("\n| command | min [ms] | median [ms] | median ratio |\n|:---|---:|---:|---:|")
+        print(row("`podman run --rm --network=none` runc, static hello", runc, None))
+        print(row(f"`podman run --rm --network=none` solo5-oci, test_quiet.{target}", oci,
+                  runc))
+    finally:
+        podman.destroy()
+
+
+def podman_ok(podman: Podman, *args: str) -> None:
+    result = podman(*args)
+    if result.status != 0:
+        raise RuntimeError(result.describe())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--no-podman", action="store_true")
+    args = parser.parse_args()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    print(f"load average before: {os.getloadavg()[0]:.2f}\n")
+    with tempfile.TemporaryDirectory(prefix="solo5-oci-bench-") as work:
+        runtime_part(args.runs, Path(work))
+        if not args.no_podman:
+            podman_part(args.runs, Path(work))
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
