@@ -65,26 +65,34 @@ def quiet(argv: list[str]) -> None:
             raise RuntimeError(f"{' '.join(argv)}: status {proc.returncode}: {text}")
 
 
-def container_run(root: Path, bundle: Path, cgroup: str) -> Callable[[], None]:
-    """create + start + wait for the init, as an engine (we are its reaper)."""
-
-    def run() -> None:
+def container_runs(root: Path, bundle: Path, cgroup: str, runs: int) -> dict[str, list[float]]:
+    """create, start + run to the exit, delete: each timed, `runs` times, as
+    an engine runs them (this process is the init's reaper)."""
+    phases: dict[str, list[float]] = {"create": [], "start + run": [], "delete": [],
+                                      "create + start + run": []}
+    for index in range(runs + 1):  # the first warms the caches
         cid = f"bench-{uuid.uuid4().hex[:8]}"
         config = json.loads((bundle / "config.json").read_text())
         config["linux"]["cgroupsPath"] = f"{cgroup}/{cid}"
         (bundle / "config.json").write_text(json.dumps(config))
         pid_file = root / f"{cid}.pid"
         base = [str(RUNTIME), "--root", str(root)]
+        t0 = time.perf_counter()
         quiet([*base, "create", "--bundle", str(bundle), "--pid-file", str(pid_file), cid])
-        pid = int(pid_file.read_text())
+        t1 = time.perf_counter()
         quiet([*base, "start", cid])
-        _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(int(pid_file.read_text()), 0)
+        t2 = time.perf_counter()
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"the container ended with {status}")
         quiet([*base, "delete", cid])
+        t3 = time.perf_counter()
         pid_file.unlink()
-
-    return run
+        if index:
+            for name, (a, b) in {"create": (t0, t1), "start + run": (t1, t2),
+                                 "delete": (t2, t3), "create + start + run": (t0, t2)}.items():
+                phases[name].append((b - a) * 1000)
+    return phases
 
 
 def row(name: str, times: list[float], base: list[float] | None) -> str:
@@ -105,9 +113,10 @@ def runtime_part(runs: int, work: Path) -> None:
         config = base_config([inside, "--solo5:quiet"],
                              resources={"memory": {"limit": 10 << 20}})
         bundle = make_bundle(work / target, {inside: kernel}, config)
-        oci = timed(container_run(work / "root", bundle, cgroup), runs)
+        phases = container_runs(work / "root", bundle, cgroup, runs)
         print(row(f"`solo5-{target} --mem=2 test_quiet.{target}`", tender, None))
-        print(row(f"solo5-oci create + start + run + delete, {target}", oci, tender))
+        for name, times in phases.items():
+            print(row(f"solo5-oci {name}, {target}", times, tender))
     for hierarchy in Path("/sys/fs/cgroup").iterdir():
         path = hierarchy / cgroup.lstrip("/")
         if path.is_dir():

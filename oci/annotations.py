@@ -25,7 +25,8 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from solo5_oci.errors import OciError
 
@@ -53,16 +54,15 @@ _DEVICE_NAME = re.compile(r"^[A-Za-z0-9]{1,67}$")
 _IFACE_NAME = re.compile(r"^[^\s/:]{1,15}$")
 
 
-@dataclass(frozen=True)
-class Choices:
+class Choices(NamedTuple):
     """The container's annotations, checked; None/empty where nothing is asked."""
 
     tender: str | None = None
     tender_key: str = TENDER  # the annotation that chose it, for messages
     binary: str | None = None  # the unikernel's path in the container
     cmdline: str | None = None  # replaces process.args[1:] (urunc)
-    net: dict[str, str] = field(default_factory=dict)  # device -> interface
-    block: dict[str, str] = field(default_factory=dict)  # device -> path
+    net: Mapping[str, str] = MappingProxyType({})  # device -> interface
+    block: Mapping[str, str] = MappingProxyType({})  # device -> path
     net_args: str | None = None
     sandbox: bool = False
 

@@ -19,7 +19,6 @@ import signal
 import socket
 import struct
 import termios
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from solo5_oci import cgroups, namespaces, network, plan, resources, state
@@ -29,16 +28,16 @@ from solo5_oci.spec import Spec, load
 from solo5_oci.unikernel import Host
 
 
-@dataclass
 class Made:
     """What create has set up so far, to undo on failure."""
 
-    attached: list[network.Attached] = field(default_factory=list)
-    cgroup: cgroups.Cgroup | None = None
-    pid: int = 0  # the init's
-    pidfd: int = -1
-    start_time: int | None = None
-    tty: tuple[int, int] | None = None  # (master, slave)
+    def __init__(self) -> None:
+        self.attached: list[network.Attached] = []
+        self.cgroup: cgroups.Cgroup | None = None
+        self.pid = 0  # the init's
+        self.pidfd = -1
+        self.start_time: int | None = None
+        self.tty: tuple[int, int] | None = None  # (master, slave)
 
     def undo(self) -> None:
         if self.pidfd >= 0:  # not solo5-oci's child: the engine reaps it

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from solo5_oci.annotations import BLOCK, NET, Choices
 from solo5_oci.errors import OciError
@@ -25,14 +26,12 @@ BLOCK_DIR = "/solo5/block"
 BLOCK_SIZE = 512  # the tenders' default block size
 
 
-@dataclass(frozen=True)
-class NetDevice:
+class NetDevice(NamedTuple):
     device: str
     iface: str
 
 
-@dataclass(frozen=True)
-class BlockDevice:
+class BlockDevice(NamedTuple):
     device: str
     path: str  # in the container
     fd: int  # open read-write; the tender opens /proc/self/fd/<fd>
@@ -42,7 +41,7 @@ def _declared(devices: tuple[Device, ...], kind: str) -> list[str]:
     return [d.name for d in devices if d.type == kind]
 
 
-def _check_known(mapping: dict[str, str], declared: list[str], prefix: str, kind: str) -> None:
+def _check_known(mapping: Mapping[str, str], declared: list[str], prefix: str, kind: str) -> None:
     for device in mapping:
         if device not in declared:
             names = ", ".join(declared) or "none"

@@ -17,7 +17,7 @@ import os
 import posixpath
 import tarfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from solo5_oci.errors import OciError
 from solo5_oci.unikernel import check_target
@@ -28,8 +28,7 @@ LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
 EPOCH = "1970-01-01T00:00:00Z"
 
 
-@dataclass(frozen=True)
-class Blob:
+class Blob(NamedTuple):
     media_type: str
     data: bytes
 

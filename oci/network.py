@@ -24,7 +24,7 @@ import shutil
 import socket
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from solo5_oci.annotations import NET_ARGS
 from solo5_oci.devices import NetDevice
@@ -48,8 +48,7 @@ IFF_NO_PI = 0x1000
 TAP_PATTERN = "s5tap%d"  # the kernel picks the number
 
 
-@dataclass(frozen=True)
-class Interface:
+class Interface(NamedTuple):
     """What the engine gave the container on one interface."""
 
     name: str
@@ -60,8 +59,7 @@ class Interface:
     gateway: str | None = None
 
 
-@dataclass(frozen=True)
-class Attached:
+class Attached(NamedTuple):
     device: str
     iface: Interface
     tap: str

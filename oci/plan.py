@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 
 from solo5_oci import devices, resources
 from solo5_oci.annotations import URUNC_JSON, Choices, choices, decode_urunc_json
@@ -21,15 +20,21 @@ from solo5_oci.spec import Spec
 from solo5_oci.unikernel import Host, Unikernel, choose
 
 
-@dataclass
 class Plan:
-    spec: Spec
-    choices: Choices
-    unikernel: Unikernel | None = None  # None: a pod's sandbox container
-    nets: list[devices.NetDevice] = field(default_factory=list)
-    blocks: list[devices.BlockDevice] = field(default_factory=list)
-    mem: int | None = None  # --mem in MiB; None: the tender's default
-    kvm: str = "/dev/kvm"
+    def __init__(
+        self,
+        spec: Spec,
+        choices: Choices,
+        unikernel: Unikernel | None = None,
+        kvm: str = "/dev/kvm",
+    ) -> None:
+        self.spec = spec
+        self.choices = choices
+        self.unikernel = unikernel  # None: a pod's sandbox container
+        self.nets: list[devices.NetDevice] = []
+        self.blocks: list[devices.BlockDevice] = []
+        self.mem: int | None = None  # --mem in MiB; None: the tender's default
+        self.kvm = kvm
 
     @property
     def fds(self) -> list[int]:

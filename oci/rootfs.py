@@ -13,7 +13,7 @@ import errno
 import os
 import posixpath
 import stat
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from solo5_oci.errors import OciError
 from solo5_oci.spec import Mount
@@ -21,8 +21,7 @@ from solo5_oci.spec import Mount
 MAX_LINKS = 40  # as the kernel's path walk
 
 
-@dataclass(frozen=True)
-class HostFile:
+class HostFile(NamedTuple):
     """Where a container path lives on the host."""
 
     path: str  # absolute host path (it may not exist)

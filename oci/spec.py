@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from solo5_oci.errors import OciError
 
@@ -22,22 +21,19 @@ CONFIG_NAME = "config.json"
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 
 
-@dataclass(frozen=True)
-class User:
+class User(NamedTuple):
     uid: int = 0
     gid: int = 0
     additional_gids: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class Rlimit:
+class Rlimit(NamedTuple):
     type: str  # RLIMIT_NOFILE, ...
     soft: int
     hard: int
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(NamedTuple):
     args: tuple[str, ...]
     terminal: bool = False
     console_size: tuple[int, int] | None = None  # (height, width)
@@ -46,8 +42,7 @@ class Process:
     oom_score_adj: int | None = None
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     destination: str
     source: str
     type: str
@@ -62,14 +57,12 @@ class Mount:
         return "ro" in self.options
 
 
-@dataclass(frozen=True)
-class Namespace:
+class Namespace(NamedTuple):
     type: str
     path: str | None = None
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     memory_limit: int | None = None  # bytes
     pids_limit: int | None = None
     cpu_shares: int | None = None
@@ -79,15 +72,14 @@ class Resources:
     cpuset_mems: str | None = None
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     bundle: str  # absolute
     process: Process
     root: str  # absolute path of the rootfs
+    annotations: dict[str, str]
     root_readonly: bool = False
     hostname: str | None = None
     mounts: tuple[Mount, ...] = ()
-    annotations: dict[str, str] = field(default_factory=dict)
     namespaces: tuple[Namespace, ...] = ()
     cgroups_path: str | None = None
     resources: Resources = Resources()

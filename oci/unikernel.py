@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from solo5_oci.annotations import TENDERS, Choices
 from solo5_oci.errors import OciError
@@ -24,14 +24,12 @@ from solo5_oci.spec import Spec
 MAX_SIZE = 1 << 30
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(NamedTuple):
     name: str
     type: str  # NET_BASIC, BLOCK_BASIC
 
 
-@dataclass(frozen=True)
-class Unikernel:
+class Unikernel(NamedTuple):
     path: str  # in the container
     fd: int  # open read-only; the tender reads it as /proc/self/fd/<fd>
     target: str  # hvt, spt, or another Solo5 target
@@ -39,8 +37,7 @@ class Unikernel:
     devices: tuple[Device, ...]
 
 
-@dataclass(frozen=True)
-class Host:
+class Host(NamedTuple):
     """What this host offers: the prefix's tenders and the KVM device."""
 
     bin_dir: str
