@@ -141,6 +141,7 @@ UNSUPPORTED = {
 
 
 def usage() -> str:
+    """`--help`: the global options and every command (the man page's text)."""
     lines = [
         f"usage: {PROG} [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]",
         "",
@@ -159,14 +160,11 @@ def usage() -> str:
         "",
         "Commands:",
     ]
-    lines += [f"    {c.name} {c.synopsis}".rstrip() for c in COMMANDS.values()]
+    for command in COMMANDS.values():
+        lines.append(f"    {command.name} {command.synopsis}".rstrip())
+        lines += [f"        {line}" for line in command.summary.splitlines()]
     lines += ["", "Not supported for unikernels: " + ", ".join(UNSUPPORTED) + ".", ""]
     return "\n".join(lines)
-
-
-def manual() -> str:
-    """Every command's usage after the general one, for the man page."""
-    return usage() + "".join(f"\n{c.usage()}" for c in COMMANDS.values())
 
 
 GLOBAL_VALUES = ("--root", "--log", "--log-format", "--criu", "--rootless")
@@ -346,9 +344,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 def _version() -> str:
-    from solo5_toolchain.version import VERSION
+    from solo5_toolchain.version import VERSION_DESCRIPTION
 
-    return f"{PROG} version {VERSION}\nspec: {SPEC_VERSION}\n"
+    return f"{PROG} version {VERSION_DESCRIPTION}\nspec: {SPEC_VERSION}\n"
 
 
 def run(argv: Sequence[str], prefix: str, out: TextIO) -> Context | None:

@@ -49,34 +49,147 @@ def test_no_config(runtime: Runtime, tmp_path: Path) -> None:
     assert not list(runtime.root.iterdir())
 
 
-def test_args0_missing(runtime: Runtime, tmp_path: Path) -> None:
-    create_fails(
-        runtime, bundle(tmp_path, {}, ["/hello.hvt"]), "/hello.hvt: no such file in the rootfs"
-    )
+def files_of(spec: dict[str, str]) -> dict[str, Path | bytes]:
+    """Rootfs files from a short spec: "guest NAME TARGET", "host PATH", "bytes N" or text."""
+    files: dict[str, Path | bytes] = {}
+    for inside, what in spec.items():
+        kind, _, rest = what.partition(" ")
+        if kind == "guest":
+            files[inside] = guest(*rest.split())
+        elif kind == "host":
+            files[inside] = Path(shutil.which(rest) or rest)
+        elif kind == "bytes":
+            files[inside] = bytes(int(rest))
+        else:
+            files[inside] = what.encode()
+    return files
 
 
-def test_args0_not_a_unikernel(runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {
-        "/true": Path(shutil.which("true") or "/bin/true"),
-        "/text": b"hello\n",
+HELLO = {"/hello.spt": "guest hello spt"}
+BLK = {"/blk.spt": "guest blk spt"}
+NET = {"/net.spt": "guest net spt"}
+RO_DISK = [
+    {
+        "destination": "/solo5/block/storage",
+        "type": "bind",
+        "source": "{tmp}/disk.img",
+        "options": ["rbind", "ro"],
     }
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/text"]),
+]
+
+# (rootfs files, args, config changes, the message)
+CASES: dict[str, tuple[dict[str, str], list[str], dict[str, object], str]] = {
+    "args0 missing": ({}, ["/hello.hvt"], {}, "/hello.hvt: no such file in the rootfs"),
+    "args0 text": (
+        {"/text": "hello"},
+        ["/text"],
+        {},
         "/text: not an ELF file (not a Solo5 unikernel)",
-    )
-    create_fails(
-        runtime,
-        bundle(tmp_path / "2", files, ["/true"]),
+    ),
+    "args0 Linux program": (
+        {"/true": "host true"},
+        ["/true"],
+        {},
         "/true: invalid executable: not an executable (ET_DYN) (not a Solo5 unikernel)",
-    )
+    ),
+    "args0 directory": ({"/dir/x": "x"}, ["/dir"], {}, "/dir: not a regular file (in the rootfs)"),
+    "virtio unikernel": (
+        {"/hello.virtio": "guest hello virtio"},
+        ["/hello.virtio"],
+        {},
+        "/hello.virtio: a virtio unikernel: solo5-oci runs hvt and spt "
+        "unikernels (link with -z solo5-abi=hvt or -z solo5-abi=spt)",
+    ),
+    "tender annotation, no such build": (
+        {"/hello.hvt": "guest hello hvt"},
+        ["/hello.hvt"],
+        {"annotations": {"org.solo5.tender": "spt"}},
+        "annotation org.solo5.tender=spt: /hello.hvt is an hvt unikernel and its spt build "
+        "/hello.spt cannot be used: /hello.spt: no such file in the rootfs",
+    ),
+    "net device without interface": (
+        NET,
+        ["/net.spt"],
+        {},
+        "NET_BASIC device 'service0': no interface eth0 in the container's network namespace "
+        "(it has: lo)",
+    ),
+    "net annotation, undeclared device": (
+        NET,
+        ["/net.spt"],
+        {"annotations": {"org.solo5.net.service9": "eth0"}},
+        "annotation org.solo5.net.service9: the unikernel declares no NET_BASIC device "
+        "'service9' (its NET_BASIC devices: service0)",
+    ),
+    "block device without file": (
+        BLK,
+        ["/blk.spt"],
+        {},
+        "BLOCK_BASIC device 'storage': no file /solo5/block/storage in the rootfs (add one, "
+        "e.g. podman run -v disk.img:/solo5/block/storage, or name it: annotation "
+        "org.solo5.block.storage=PATH)",
+    ),
+    "block device empty": (
+        {**BLK, "/solo5/block/storage": "bytes 0"},
+        ["/blk.spt"],
+        {},
+        "BLOCK_BASIC device 'storage': /solo5/block/storage is 0 bytes, not a whole number "
+        "of 512-byte blocks",
+    ),
+    "block device not whole blocks": (
+        {**BLK, "/solo5/block/storage": "bytes 1000"},
+        ["/blk.spt"],
+        {},
+        "BLOCK_BASIC device 'storage': /solo5/block/storage is 1000 bytes, not a whole number "
+        "of 512-byte blocks",
+    ),
+    "block device read-only": (
+        BLK,
+        ["/blk.spt"],
+        {"mounts": RO_DISK},
+        "BLOCK_BASIC device 'storage': /solo5/block/storage is on a read-only mount at "
+        "/solo5/block/storage",
+    ),
+    "memory limit too small": (
+        HELLO,
+        ["/hello.spt"],
+        {"resources": {"memory": {"limit": 4 << 20}}},
+        "memory limit 4194304 bytes: a unikernel needs 2 MiB plus 8 MiB for its tender "
+        "(at least 10 MiB)",
+    ),
+    "user namespace": (
+        HELLO,
+        ["/hello.spt"],
+        {"namespaces": [{"type": "user"}]},
+        "linux.namespaces: user namespaces are not supported for unikernels",
+    ),
+    "uid mappings": (
+        HELLO,
+        ["/hello.spt"],
+        {"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]},
+        "linux.uidMappings: user namespaces are not supported for unikernels",
+    ),
+    "hooks": (
+        HELLO,
+        ["/hello.spt"],
+        {"hooks": {"prestart": [{"path": "/bin/true"}]}},
+        "hooks (prestart): not supported for unikernels",
+    ),
+    "unknown tender": (
+        HELLO,
+        ["/hello.spt"],
+        {"annotations": {"org.solo5.tender": "qemu"}},
+        "annotation org.solo5.tender=qemu: not a Solo5 tender solo5-oci runs (one of: hvt, spt)",
+    ),
+}
 
 
-def test_args0_a_directory(runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {"/dir/x": b"x"}
-    create_fails(
-        runtime, bundle(tmp_path, files, ["/dir"]), "/dir: not a regular file (in the rootfs)"
-    )
+@pytest.mark.parametrize("case", CASES)
+def test_create_refuses(case: str, runtime: Runtime, tmp_path: Path) -> None:
+    files, args, changes, message = CASES[case]
+    (tmp_path / "disk.img").write_bytes(bytes(4096))
+    changes = json.loads(json.dumps(changes).replace("{tmp}", str(tmp_path)))
+    create_fails(runtime, bundle(tmp_path, files_of(files), args, **changes), message)
 
 
 def test_args0_escaping_symlink(runtime: Runtime, tmp_path: Path) -> None:
@@ -84,131 +197,6 @@ def test_args0_escaping_symlink(runtime: Runtime, tmp_path: Path) -> None:
     path = bundle(tmp_path, {}, ["/link"])
     os.symlink(str(guest("hello", "spt")), path / "rootfs" / "link")
     create_fails(runtime, path, "/link: no such file in the rootfs")
-
-
-def test_target_not_runnable(runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {"/hello.virtio": guest("hello", "virtio")}
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/hello.virtio"]),
-        "/hello.virtio: a virtio unikernel: solo5-oci runs hvt and spt unikernels "
-        "(link with -z solo5-abi=hvt or -z solo5-abi=spt)",
-    )
-
-
-def test_tender_annotation_without_that_build(runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {"/hello.hvt": guest("hello", "hvt")}
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/hello.hvt"], annotations={"org.solo5.tender": "spt"}),
-        "annotation org.solo5.tender=spt: /hello.hvt is an hvt unikernel and its spt "
-        "build /hello.spt cannot be used: /hello.spt: no such file in the rootfs",
-    )
-
-
-def test_net_device_without_interface(runtime: Runtime, tmp_path: Path) -> None:
-    """A new network namespace has no eth0 for the NET_BASIC device."""
-    files: dict[str, Path | bytes] = {"/net.spt": guest("net", "spt")}
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/net.spt"]),
-        "NET_BASIC device 'service0': no interface eth0 in the container's network "
-        "namespace (it has: lo)",
-    )
-
-
-def test_net_annotation_for_an_undeclared_device(runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {"/net.spt": guest("net", "spt")}
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/net.spt"], annotations={"org.solo5.net.service9": "eth0"}),
-        "annotation org.solo5.net.service9: the unikernel declares no NET_BASIC device "
-        "'service9' (its NET_BASIC devices: service0)",
-    )
-
-
-def test_block_device_without_file(runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {"/blk.spt": guest("blk", "spt")}
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/blk.spt"]),
-        "BLOCK_BASIC device 'storage': no file /solo5/block/storage in the rootfs "
-        "(add one, e.g. podman run -v disk.img:/solo5/block/storage, or name it: "
-        "annotation org.solo5.block.storage=PATH)",
-    )
-
-
-@pytest.mark.parametrize(("size", "problem"), [(0, "0 bytes"), (1000, "1000 bytes")])
-def test_block_device_bad_size(size: int, problem: str, runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {
-        "/blk.spt": guest("blk", "spt"),
-        "/solo5/block/storage": bytes(size),
-    }
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/blk.spt"]),
-        f"BLOCK_BASIC device 'storage': /solo5/block/storage is {problem}, not a whole "
-        "number of 512-byte blocks",
-    )
-
-
-def test_block_device_read_only(runtime: Runtime, tmp_path: Path) -> None:
-    disk = tmp_path / "disk.img"
-    disk.write_bytes(bytes(4096))
-    files: dict[str, Path | bytes] = {"/blk.spt": guest("blk", "spt")}
-    mounts = [
-        {
-            "destination": "/solo5/block/storage",
-            "type": "bind",
-            "source": str(disk),
-            "options": ["rbind", "ro"],
-        }
-    ]
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/blk.spt"], mounts=mounts),
-        "BLOCK_BASIC device 'storage': /solo5/block/storage is on a read-only mount at "
-        "/solo5/block/storage",
-    )
-
-
-def test_memory_limit_too_small(runtime: Runtime, tmp_path: Path) -> None:
-    files: dict[str, Path | bytes] = {"/hello.spt": guest("hello", "spt")}
-    create_fails(
-        runtime,
-        bundle(tmp_path, files, ["/hello.spt"], resources={"memory": {"limit": 4 << 20}}),
-        "memory limit 4194304 bytes: a unikernel needs 2 MiB plus 8 MiB for its tender "
-        "(at least 10 MiB)",
-    )
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        (
-            {"namespaces": [{"type": "user"}]},
-            "linux.namespaces: user namespaces are not supported for unikernels",
-        ),
-        (
-            {"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]},
-            "linux.uidMappings: user namespaces are not supported for unikernels",
-        ),
-        (
-            {"hooks": {"prestart": [{"path": "/bin/true"}]}},
-            "hooks (prestart): not supported for unikernels",
-        ),
-        (
-            {"annotations": {"org.solo5.tender": "qemu"}},
-            "annotation org.solo5.tender=qemu: not a Solo5 tender solo5-oci runs "
-            "(one of: hvt, spt)",
-        ),
-    ],
-)
-def test_unsupported_config(
-    changes: dict[str, object], message: str, runtime: Runtime, tmp_path: Path
-) -> None:
-    files: dict[str, Path | bytes] = {"/hello.spt": guest("hello", "spt")}
-    create_fails(runtime, bundle(tmp_path, files, ["/hello.spt"], **changes), message)
 
 
 def test_bad_json(runtime: Runtime, tmp_path: Path) -> None:
@@ -273,7 +261,7 @@ def test_help_and_version(runtime: Runtime) -> None:
     commands = [
         line.split()[0]
         for line in top.stdout.split("Commands:\n")[1].splitlines()
-        if line.startswith("    ")
+        if line.startswith("    ") and line[4] != " "
     ]
     assert commands == [
         "create",
@@ -293,9 +281,11 @@ def test_help_and_version(runtime: Runtime) -> None:
         assert result.status == 0 and result.stdout.startswith(
             f"usage: solo5-oci [GLOBAL OPTIONS] {command}"
         ), result.describe()
+        summary = result.stdout.split("\n\n", 1)[1].splitlines()[0]
+        assert f"        {summary}" in top.stdout, f"--help lacks what {command} --help says"
     version = runtime.run("--version")
     assert version.status == 0 and re.fullmatch(
-        r"solo5-oci version \S+\nspec: 1\.0\.2\n", version.stdout
+        r"solo5-oci version \S+ \(Solo5 \S+ interfaces\)\nspec: 1\.0\.2\n", version.stdout
     )
 
 

@@ -19,6 +19,14 @@ TENDERS = ["hvt", "spt"] if kvm_usable() else ["spt"]
 STATE_ROOT = Path("/run/solo5-oci")
 
 
+def detached(podman: Podman, image: str, prefix: str, *command: str) -> tuple[str, str]:
+    """`podman run -d --name NAME` of `command`: (name, container ID)."""
+    name = unique(prefix)
+    started = podman(*podman.run_args("-d", "--name", name, "--network=none"), image, *command)
+    assert started.status == 0, started.describe()
+    return name, started.stdout.strip()
+
+
 def assert_gone(podman: Podman, container_id: str) -> None:
     """No state directory, no cgroup left by solo5-oci for the container."""
     assert not (STATE_ROOT / container_id).exists()
@@ -78,17 +86,9 @@ def test_guest_status(target: str, podman: Podman, podman_image: str) -> None:
         *podman.run_args("--rm", "--network=none"), podman_image, f"/exit.{target}", "42"
     )
     assert result.status == 42, result.describe()
-    name = unique("solo5-oci-exit")
-    started = podman(
-        *podman.run_args("-d", "--name", name, "--network=none"),
-        podman_image,
-        f"/exit.{target}",
-        "7",
-    )
-    assert started.status == 0, started.describe()
+    name, container_id = detached(podman, podman_image, "solo5-oci-exit", f"/exit.{target}", "7")
     waited = podman("wait", name)
     assert waited.stdout.strip() == "7", waited.describe()
-    container_id = started.stdout.strip()
     assert podman("rm", name).status == 0
     assert_gone(podman, container_id)
 
@@ -96,15 +96,9 @@ def test_guest_status(target: str, podman: Podman, podman_image: str) -> None:
 @pytest.mark.parametrize("target", TENDERS)
 def test_detached_stop_logs_rm(target: str, podman: Podman, podman_image: str) -> None:
     """podman run -d, logs, stop (SIGTERM ends the unikernel: status 143), rm."""
-    name = unique("solo5-oci-spin")
-    started = podman(
-        *podman.run_args("-d", "--name", name, "--network=none"),
-        podman_image,
-        f"/spin.{target}",
-        "yield",
+    name, container_id = detached(
+        podman, podman_image, "solo5-oci-spin", f"/spin.{target}", "yield"
     )
-    assert started.status == 0, started.describe()
-    container_id = started.stdout.strip()
     try:
         for _ in range(600):
             logs = podman("logs", name)
@@ -126,11 +120,7 @@ def test_detached_stop_logs_rm(target: str, podman: Podman, podman_image: str) -
 
 
 def test_pause_unpause(podman: Podman, podman_image: str) -> None:
-    name = unique("solo5-oci-pause")
-    started = podman(
-        *podman.run_args("-d", "--name", name, "--network=none"), podman_image, "/spin.spt", "yield"
-    )
-    assert started.status == 0, started.describe()
+    name, _id = detached(podman, podman_image, "solo5-oci-pause", "/spin.spt", "yield")
     try:
         assert podman("pause", name).status == 0
         status = podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip()

@@ -49,7 +49,8 @@ def test_pkg_config_files_carry_the_version(installed: Path) -> None:
 
 
 def man_pages(prefix: Path) -> dict[str, Path]:
-    pages = {"solo5-spt": "tender", "solo5-elftool": "elftool", f"{TRIPLE}-cc": "wrapper"}
+    pages = {"solo5-spt": "tender", "solo5-elftool": "elftool", f"{TRIPLE}-cc": "wrapper",
+             "solo5-oci": "oci"}
     for tender in ("solo5-hvt", "solo5-hvt-debug"):
         if (prefix / "bin" / tender).exists():
             pages[tender] = "tender"
