@@ -398,9 +398,22 @@ def _log_for(argv: Sequence[str]) -> Log:
     return Log(str(path), str(log_format)) if path else Log()
 
 
-def main(argv: Sequence[str] | None = None, prefix: str = "") -> int:
-    """The entry point of bin/solo5-oci; `prefix` is the Solo5 prefix it is in."""
+def installed_prefix() -> str:
+    """The Solo5 prefix this package is installed in: <prefix>/lib/solo5/python/solo5_oci/."""
+    import os
+
+    return os.path.dirname(
+        os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        )
+    )
+
+
+def main(argv: Sequence[str] | None = None, prefix: str | None = None) -> int:
+    """The entry point of bin/solo5-oci; `prefix` is the Solo5 prefix whose
+    tenders it runs (by default the one this package is installed in)."""
     args = sys.argv[1:] if argv is None else list(argv)
+    prefix = prefix or installed_prefix()
     try:
         run(args, prefix, sys.stdout)
         sys.stdout.flush()
