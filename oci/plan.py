@@ -63,7 +63,7 @@ class Plan:
         args = (
             [self.choices.cmdline]
             if self.choices.cmdline is not None
-            else list(self.spec.process.args[1:])
+            else list(self.spec.command[1:])
         )
         if self.choices.net_args:
             args += expand_args(self.choices.net_args, attached)

@@ -17,6 +17,8 @@ from solo5_oci.errors import OciError
 
 CONFIG_NAME = "config.json"
 
+PODMAN_INIT = "io.podman.annotations.init"
+
 # linux.namespaces[].type -> what solo5-oci does with it (namespaces.py).
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 
@@ -85,6 +87,15 @@ class Spec(NamedTuple):
     resources: Resources = Resources()
     has_user_mappings: bool = False
     hooks: tuple[str, ...] = ()  # the kinds of hooks present (prestart, ...)
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """process.args, less the init `podman run --init` puts before them
+        (/run/podman-init -- ARGS): solo5-oci's own init does that job."""
+        args = self.process.args
+        if self.annotations.get(PODMAN_INIT) == "TRUE" and "--" in args[1:2]:
+            return args[2:] or args
+        return args
 
     def namespace(self, ns_type: str) -> Namespace | None:
         for ns in self.namespaces:

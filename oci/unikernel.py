@@ -90,7 +90,7 @@ def sibling(path: str, target: str) -> str:
 
 def choose(spec: Spec, choices: Choices, host: Host) -> Unikernel:
     """The unikernel to run and its tender, checked for this host."""
-    path = choices.binary or spec.process.args[0]
+    path = choices.binary or spec.command[0]
     unikernel = read(spec, path)
     wanted = choices.tender
     if wanted is not None and unikernel.target != wanted:

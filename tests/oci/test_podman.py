@@ -74,9 +74,11 @@ def test_run(target: str, podman: Podman, podman_image: str) -> None:
 
 
 def test_image_command(podman: Podman, podman_image: str) -> None:
-    """Without a command, the image's CMD runs."""
-    result = podman(*podman.run_args("--rm", "--network=none"), podman_image)
-    assert result.status == 0 and "SUCCESS" in result.stdout, result.describe()
+    """Without a command, the image's CMD runs; with --init too (solo5-oci's
+    init stands for podman's)."""
+    for options in ((), ("--init",)):
+        result = podman(*podman.run_args("--rm", "--network=none", *options), podman_image)
+        assert result.status == 0 and "SUCCESS" in result.stdout, result.describe()
 
 
 @pytest.mark.parametrize("target", TENDERS)

@@ -154,3 +154,15 @@ def test_load_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     spec = load(".")
     assert spec.bundle == str(tmp_path) and spec.root == f"{tmp_path}/rootfs"
+
+
+def test_podman_init_is_skipped() -> None:
+    """podman run --init: /run/podman-init -- ARGS; solo5-oci's init does its job."""
+    init = {"io.podman.annotations.init": "TRUE"}
+    spec = parsed(process={"args": ["/run/podman-init", "--", "/hello.hvt", "x"]}, annotations=init)
+    assert spec.command == ("/hello.hvt", "x")
+    assert parsed(process={"args": ["/a", "--", "/b"]}).command == ("/a", "--", "/b")
+    assert parsed(process={"args": ["/run/podman-init", "--"]}, annotations=init).command == (
+        "/run/podman-init",
+        "--",
+    )
