@@ -19,10 +19,6 @@ from solo5_oci.errors import OciError
 from solo5_oci.rootfs import locate, open_regular
 from solo5_oci.spec import Spec
 
-# Larger files are not read: no unikernel is near this (hvt guests are at
-# most 4 GiB of memory, and the image is a small part of that).
-MAX_SIZE = 1 << 30
-
 
 class Device(NamedTuple):
     name: str
@@ -52,16 +48,6 @@ def article(target: str) -> str:
     return "an" if target in ("hvt", "spt") or target[:1] in "aeiou" else "a"
 
 
-def _read_all(fd: int, path: str) -> bytes:
-    size = os.fstat(fd).st_size
-    if size > MAX_SIZE:
-        raise OciError(f"{path}: {size} bytes, too large to be a unikernel")
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def read(spec: Spec, path: str) -> Unikernel:
     """Open the unikernel at the container's `path` and read its notes."""
     from solo5_toolchain import elf
@@ -69,7 +55,7 @@ def read(spec: Spec, path: str) -> Unikernel:
     host = locate(spec.root, spec.root_readonly, spec.mounts, path)
     fd = open_regular(host, path, os.O_RDONLY)
     try:
-        image = elf.parse(path, _read_all(fd, path))
+        image = elf.load_fd(path, fd)
         abi = elf.read_abi(image)
         entries = elf.read_manifest(image)
     except elf.ElfFileError as error:

@@ -220,14 +220,22 @@ def load(path: str) -> Unikernel:
     except OSError as error:
         raise ElfFileError(f"{path}: Could not open: {error.strerror or error}") from None
     try:
+        return load_fd(path, fd)
+    finally:
+        os.close(fd)
+
+
+def load_fd(path: str, fd: int) -> Unikernel:
+    """Read the unikernel open at `fd` (named `path` in messages): only the
+    parts `parse` reads.  For callers that opened it themselves (solo5-oci
+    resolves it inside a container's files)."""
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ElfFileError(f"{path}: Could not open: not a regular file")
         return _read(path, st.st_size, lambda offset, size: _pread(path, fd, offset, size))
     except OSError as error:
         raise ElfFileError(f"{path}: Could not read: {error.strerror or error}") from None
-    finally:
-        os.close(fd)
 
 
 def _pread(path: str, fd: int, offset: int, size: int) -> bytes:
