@@ -38,6 +38,8 @@ SOLO5_TEST_PACKAGES=(
     gdb
     # tests/packaging/test_autoconf.py: a configure generated at test time
     autoconf
+    # tests/faults: faultfs.c, a FUSE file that fails I/O on demand
+    libfuse3-dev
     # tests/fuzz, scripts/fuzz: the libFuzzer harnesses (clang, its fuzzer runtime)
     clang libclang-rt-14-dev
     # bench/workloads.py (not a test): ab drives the bench_tcp unikernel

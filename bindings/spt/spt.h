@@ -16,6 +16,9 @@
 #define SPT_TFD_TIMER_ABSTIME 1
 #define SPT_EINTR 4
 #define SPT_EAGAIN 11
+#define SPT_ENXIO 6
+#define SPT_ENODEV 19
+#define SPT_EBADFD 77
 #define SPT_NSEC_PER_SEC 1000000000ULL
 
 struct spt_timespec {

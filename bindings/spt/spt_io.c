@@ -65,11 +65,24 @@ solo5_result_t platform_block_read(const struct mft_entry *e,
     return spt_block_io(e, false, offset, buf, size);
 }
 
+/* The host removed the tap: its fd answers EBADFD for good, and epoll
+ * reports it ready for ever.  Nothing the guest can do: end as solo5-hvt
+ * does, with status 1 and the reason. */
+static void spt_net_check_gone(const struct mft_entry *e, long n)
+{
+    if (n != -SPT_EBADFD && n != -SPT_ENODEV && n != -SPT_ENXIO)
+        return;
+    bindings_log(BINDINGS_LOG_ERROR, "Solo5: %s: the tap device was removed "
+            "from the host (errno %ld)\n", e->name, -n);
+    platform_exit(SOLO5_EXIT_FAILURE, NULL);
+}
+
 solo5_result_t platform_net_write(const struct mft_entry *e,
         const uint8_t *buf, size_t size)
 {
     long n = spt_sys_write(e->b.hostfd, buf, size);
 
+    spt_net_check_gone(e, n);
     return n == (long)size ? SOLO5_R_OK : SOLO5_R_EUNSPEC;
 }
 
@@ -78,6 +91,7 @@ solo5_result_t platform_net_read(const struct mft_entry *e, uint8_t *buf,
 {
     long n = spt_sys_read(e->b.hostfd, buf, size);
 
+    spt_net_check_gone(e, n);
     if (n == -SPT_EAGAIN)
         return SOLO5_R_AGAIN;
     if (n < 0)

@@ -38,6 +38,8 @@ struct tender {
     uint64_t kernel_end;
     char *cmdline;              /* the guest's: ARGS joined by spaces */
     void *priv;                 /* backend state */
+    uint64_t io_warned;         /* devices (bit = manifest index) whose
+                                   host I/O error was reported (atomic) */
 };
 
 /* Results of a module's handle_cmdarg. */
@@ -86,6 +88,11 @@ void tender_warn(const struct tender *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* --- Pure helpers (tender_args.c), unit-tested. --- */
+
+/* tender_memlimit.c: refuses --mem (mem_mib, `bytes` of guest memory)
+ * above what the tender's memory cgroup allows. */
+int tender_memlimit_check(uint64_t mem_mib, uint64_t bytes,
+        struct tender_err *err);
 
 /* Parses the value of --mem=: a positive decimal number of MiB. */
 int tender_parse_mem(const char *value, uint64_t *mib, struct tender_err *err);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "solo5.h"
 #include "tender_mft.h"
 #include "tender_modules.h"
 
@@ -173,13 +174,31 @@ int tender_block_transfer(const struct mft_entry *e, bool write,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return tender_err_set(err, "%s: Fatal error when %s: %s",
-                    e->name, write ? "writing" : "reading", strerror(errno));
+            return tender_err_set(err, "%s: %s %llu bytes at offset %llu "
+                    "failed: %s", e->name, write ? "writing" : "reading",
+                    (unsigned long long)(len - done),
+                    (unsigned long long)(offset + done), strerror(errno));
         if (n == 0)
-            return tender_err_set(err, "%s: Fatal error: %s only %llu of "
-                    "%llu bytes", e->name, write ? "wrote" : "read",
+            return tender_err_set(err, "%s: %s stopped at offset %llu, %llu "
+                    "of %llu bytes done: the file ends there (truncated?)",
+                    e->name, write ? "writing" : "reading",
+                    (unsigned long long)(offset + done),
                     (unsigned long long)done, (unsigned long long)len);
         done += (uint64_t)n;
     }
     return 0;
+}
+
+int tender_block_serve(struct tender *t, const struct mft_entry *e,
+        bool write, uint8_t *data, uint64_t offset, uint64_t len)
+{
+    uint64_t bit = 1ULL << (e - t->mft->e);
+    struct tender_err err;
+
+    if (tender_block_transfer(e, write, data, offset, len, &err) == 0)
+        return SOLO5_R_OK;
+    if (!(__atomic_fetch_or(&t->io_warned, bit, __ATOMIC_RELAXED) & bit))
+        tender_warn(t, "%s; the guest gets SOLO5_R_EUNSPEC (reported once "
+                "per device)", err.msg);
+    return SOLO5_R_EUNSPEC;
 }

@@ -82,12 +82,25 @@ int tender_core_open(struct tender_core *c, int dirfd, const char *dir,
         const char *name, struct tender_err *err)
 {
     memset(c, 0, sizeof(*c));
+    c->dirfd = dirfd;
     c->dir = dir;
     c->name = name;
-    c->fd = openat(dirfd, name, TENDER_CORE_OPEN_FLAGS, 0600);
+    snprintf(c->partial, sizeof(c->partial), "%s%s", name,
+            TENDER_CORE_PARTIAL);
+    c->fd = openat(dirfd, c->partial, TENDER_CORE_OPEN_FLAGS, 0600);
     if (c->fd < 0)
         return core_fail(c, err);
     return 0;
+}
+
+int tender_core_finish(struct tender_core *c, int rc, struct tender_err *err)
+{
+    if (rc == 0 && renameat2(c->dirfd, c->partial, c->dirfd, c->name,
+                RENAME_NOREPLACE) != 0)
+        rc = core_fail(c, err);
+    if (rc != 0)
+        unlinkat(c->dirfd, c->partial, 0);
+    return rc;
 }
 
 static int core_pwrite(int fd, const void *buf, size_t len, uint64_t off)

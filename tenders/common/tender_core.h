@@ -3,8 +3,11 @@
  *
  * Shared by solo5-hvt-debug (hvt_dumpcore*.c) and solo5-spt
  * (spt_dumpcore.c); each keeps only how it gets the guest's registers and
- * memory.  The file, DIR/core.<tender>.<pid>, is created O_EXCL with mode
- * 0600 and holds:
+ * memory.  The file, DIR/core.<tender>.<pid>, is written as
+ * DIR/core.<tender>.<pid>.partial (created O_EXCL with mode 0600) and
+ * renamed once complete; a core that fails half-way is removed, so that no
+ * truncated core is ever taken for a whole one (one the tender is killed
+ * while writing keeps the .partial name).  It holds:
  *
  *   ELF64 header (ET_CORE), two program headers:
  *     PT_NOTE  the notes, "CORE" each (NT_PRSTATUS first: what gdb needs);
@@ -15,8 +18,9 @@
  *   the file is sized first and written sparsely.
  *
  * Writing uses pwrite() and ftruncate() on the given fd only, plus
- * mincore() for tender_core_put_resident(): hvt writes the core under its
- * seccomp filter, which allows exactly these.  Failures return -1 with
+ * mincore() for tender_core_put_resident(), and renameat2()/unlinkat() in
+ * DIR to finish: hvt writes the core under its seccomp filter, which
+ * allows exactly these.  Failures return -1 with
  * `dumpcore: DIR/NAME: <errno text>` in the tender_err; nothing prints
  * except the two report functions.
  */
@@ -35,6 +39,7 @@
 /* The flags the core file is created with (hvt's filter pins them). */
 #define TENDER_CORE_OPEN_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC)
 #define TENDER_CORE_NAME_SIZE 64
+#define TENDER_CORE_PARTIAL ".partial"
 
 struct tender_core_note {
     uint32_t type;              /* NT_PRSTATUS, NT_PRFPREG, ... */
@@ -44,8 +49,10 @@ struct tender_core_note {
 
 struct tender_core {
     int fd;
+    int dirfd;
     const char *dir;            /* for messages */
     const char *name;
+    char partial[TENDER_CORE_NAME_SIZE + sizeof(TENDER_CORE_PARTIAL)];
     uint64_t base;              /* guest range [base, base + size) */
     uint64_t size;
     uint64_t mem_offset;        /* file offset of `base` */
@@ -66,8 +73,8 @@ void tender_core_name(char *buf, size_t size, const char *tender, pid_t pid);
 int tender_core_check_dir(const char *dir, const char *name, int *dirfd,
         struct tender_err *err);
 
-/* Creates the core file (openat(dirfd, name, TENDER_CORE_OPEN_FLAGS,
- * 0600)) into c->fd and fills in c's names. */
+/* Creates the core file as NAME.partial (openat(dirfd, ...,
+ * TENDER_CORE_OPEN_FLAGS, 0600)) into c->fd and fills in c's names. */
 int tender_core_open(struct tender_core *c, int dirfd, const char *dir,
         const char *name, struct tender_err *err);
 
@@ -86,6 +93,11 @@ int tender_core_put(struct tender_core *c, uint64_t addr, const void *buf,
  * the whole guest range. */
 int tender_core_put_resident(struct tender_core *c, const uint8_t *mem,
         struct tender_err *err);
+
+/* Ends the writing: if rc is 0, renames NAME.partial to NAME (never over
+ * an existing file); otherwise, or if that fails, removes NAME.partial.
+ * Returns rc, or -1 with err set if the rename failed.  c->fd stays open. */
+int tender_core_finish(struct tender_core *c, int rc, struct tender_err *err);
 
 /* The two lines of ref §8.2, before and after writing. */
 void tender_core_report_start(FILE *f, const char *tender, const char *dir,

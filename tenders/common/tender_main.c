@@ -242,6 +242,7 @@ static int setup(struct tender *t, char **guest_args, int n_guest_args)
         return -1;
     }
     if (b->mem_size(t->mem_mib, &bytes, &err) != 0 ||
+            tender_memlimit_check(t->mem_mib, bytes, &err) != 0 ||
             b->mem_setup(t, bytes, &err) != 0) {
         error(b, "%s", err.msg);
         return -1;

@@ -260,3 +260,27 @@ const struct tender_module tender_module_net = {
         "as network NAME)\n"
         "    [ --net-mac:NAME=HWADDR ] (set HWADDR for network NAME)\n",
 };
+
+enum tender_net_fault tender_net_fault(const struct mft_entry *e, bool write,
+        int error, struct tender_err *err)
+{
+    const char *op = write ? "write" : "read";
+
+    switch (error) {
+    case EAGAIN:
+    case ENOBUFS:
+        return TENDER_NET_AGAIN;
+    case EIO:
+        return TENDER_NET_DOWN;
+    case EBADFD:
+    case ENODEV:
+    case ENXIO:
+        tender_err_set(err, "%s: the tap device was removed from the host "
+                "(%s: %s)", e->name, op, strerror(error));
+        return TENDER_NET_FATAL;
+    default:
+        tender_err_set(err, "%s: %s on the tap failed: %s", e->name, op,
+                strerror(error));
+        return TENDER_NET_FATAL;
+    }
+}

@@ -14,7 +14,8 @@
  * guest runs, not a lost dump at the end.  The dump itself runs under the
  * filter, which allows for it only: openat on DIR's fd with exactly
  * HVT_DUMPCORE_OPEN_FLAGS, dup3 onto HVT_DEBUG_FD_CORE, pwrite64 and
- * ftruncate on that fd, and mincore.
+ * ftruncate on that fd, mincore, and renameat2 (RENAME_NOREPLACE) and
+ * unlinkat within DIR to finish (the core is written as NAME.partial).
  *
  * The file itself is written by tender_core.c (shared with solo5-spt);
  * this module supplies the registers (hvt_dumpcore_<arch>.c) and the
@@ -83,6 +84,12 @@ static const struct tender_seccomp_rule hvt_dumpcore_rules[] = {
     { "pwrite64", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
     { "ftruncate", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
     { "mincore", 0, { { 0 } } },
+    /* Finishing: NAME.partial renamed to NAME, or removed (tender_core.h). */
+    { "renameat2", 3, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
+        TENDER_ARG_IS(2, HVT_DEBUG_FD_DUMPDIR),
+        TENDER_ARG_IS(4, RENAME_NOREPLACE) } },
+    { "unlinkat", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
+        TENDER_ARG_IS(2, 0) } },
 };
 
 const struct tender_seccomp_table hvt_dumpcore_seccomp_rules =
@@ -96,6 +103,7 @@ static int dumpcore_write(struct tender *t, struct tender_err *err)
     struct tender_core_note note = { NT_PRSTATUS, &ps, sizeof(ps) };
     struct tender_core c;
     char name[TENDER_CORE_NAME_SIZE];
+    int rc = 0;
 
     tender_core_name(name, sizeof(name), CORE_TENDER, d->pid);
     tender_core_report_start(stderr, t->backend->name, d->dump_dir, name);
@@ -107,11 +115,15 @@ static int dumpcore_write(struct tender *t, struct tender_err *err)
         return -1;
     /* The filter knows the core by this number only. */
     if (dup3(c.fd, HVT_DEBUG_FD_CORE, O_CLOEXEC) != HVT_DEBUG_FD_CORE)
-        return tender_err_set(err, "dumpcore: dup3: %s", strerror(errno));
-    c.fd = HVT_DEBUG_FD_CORE;
-    if (tender_core_begin(&c, t->elf.ehdr.e_machine, 0, h->mem_size, &note, 1,
-                err) != 0 ||
-            tender_core_put_resident(&c, h->mem, err) != 0)
+        rc = tender_err_set(err, "dumpcore: dup3: %s", strerror(errno));
+    else
+        c.fd = HVT_DEBUG_FD_CORE;
+    if (rc == 0)
+        rc = tender_core_begin(&c, t->elf.ehdr.e_machine, 0, h->mem_size,
+                &note, 1, err);
+    if (rc == 0)
+        rc = tender_core_put_resident(&c, h->mem, err);
+    if (tender_core_finish(&c, rc, err) != 0)
         return -1;
     tender_core_report_done(stderr, t->backend->name, &c);
     return 0;

@@ -191,9 +191,7 @@ static int hvt_block(struct tender *t, uint64_t gpa, bool write,
     data = hvt_gpa(h, a.data, a.len, write ? HVT_READ : HVT_WRITE, err);
     if (data == NULL)
         return -1;
-    if (tender_block_transfer(e, write, data, a.offset, a.len, err) != 0)
-        return -1;
-    a.ret = SOLO5_R_OK;
+    a.ret = tender_block_serve(t, e, write, data, a.offset, a.len);
 out:
     memcpy(p, &a, sizeof(a));
     return 0;
@@ -222,13 +220,21 @@ static int hvt_net_write(struct tender *t, uint64_t gpa,
     do {
         n = write(e->b.hostfd, data, a.len);
     } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return tender_err_set(err, "%s: Fatal error when writing: %s",
-                e->name, strerror(errno));
-    if ((size_t)n != a.len)
-        return tender_err_set(err, "%s: Fatal error: wrote only %zd of %zu "
-                "bytes", e->name, n, (size_t)a.len);
     a.ret = SOLO5_R_OK;
+    if (n < 0) {
+        switch (tender_net_fault(e, true, errno, err)) {
+        case TENDER_NET_AGAIN:
+            break;                      /* dropped, as by a full NIC */
+        case TENDER_NET_DOWN:
+            a.ret = SOLO5_R_EUNSPEC;    /* as spt's guest sees it */
+            break;
+        case TENDER_NET_FATAL:
+            return -1;
+        }
+    } else if ((size_t)n != a.len) {
+        return tender_err_set(err, "%s: the tap took %zd of %zu bytes",
+                e->name, n, (size_t)a.len);
+    }
 out:
     memcpy(p, &a, sizeof(a));
     return 0;
@@ -256,11 +262,10 @@ static int hvt_net_read(struct tender *t, uint64_t gpa,
     do {
         n = read(e->b.hostfd, data, a.len);
     } while (n < 0 && errno == EINTR);
-    if (n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+    if (n < 0 && tender_net_fault(e, false, errno, err) == TENDER_NET_FATAL)
+        return -1;
+    if (n <= 0) {
         a.ret = SOLO5_R_AGAIN;
-    } else if (n < 0) {
-        return tender_err_set(err, "%s: Fatal error when reading: %s",
-                e->name, strerror(errno));
     } else {
         a.len = (size_t)n;
         a.ret = SOLO5_R_OK;

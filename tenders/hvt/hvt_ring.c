@@ -314,10 +314,11 @@ static int hvt_ring_tx_held(struct hvt_ring *r, struct hvt_ring_dev *d,
         do {
             w = write(d->e->b.hostfd, slot + HVT_RING_SLOT_HDR, len);
         } while (w < 0 && errno == EINTR);
-        /* A full tap queue drops the frame, as a NIC would. */
-        if (w < 0 && errno != EAGAIN && errno != ENOBUFS)
-            return tender_err_set(err, "%s: Fatal error when writing: %s",
-                    d->e->name, strerror(errno));
+        /* A full queue or a tap that is down drops the frame, as a NIC
+         * would; the ring has no result per frame. */
+        if (w < 0 && tender_net_fault(d->e, true, errno, err) ==
+                TENDER_NET_FATAL)
+            return -1;
         d->tx_tail++;
         *work = true;
     }
@@ -364,12 +365,10 @@ static int hvt_ring_rx_held(struct hvt_ring *r, struct hvt_ring_dev *d,
             got = read(d->e->b.hostfd, slot + HVT_RING_SLOT_HDR,
                     r->slot_size - HVT_RING_SLOT_HDR);
         } while (got < 0 && errno == EINTR);
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (got < 0)
-            return tender_err_set(err, "%s: Fatal error when reading: %s",
-                    d->e->name, strerror(errno));
-        if (got == 0)
+        if (got < 0 && tender_net_fault(d->e, false, errno, err) ==
+                TENDER_NET_FATAL)
+            return -1;
+        if (got <= 0)
             break;
         __atomic_store_n((uint32_t *)slot, (uint32_t)got, __ATOMIC_RELAXED);
         d->rx_head++;
@@ -438,10 +437,9 @@ static int hvt_ring_block(struct hvt_ring *r, bool *work,
             write ? HVT_READ : HVT_WRITE, err);
     if (data == NULL)
         return -1;
-    if (tender_block_transfer(e, write, data, q.offset, q.len, err) != 0)
-        return -1;
     r->block_done = seq;
-    __atomic_store_n(&b->ret, SOLO5_R_OK, __ATOMIC_RELAXED);
+    __atomic_store_n(&b->ret, tender_block_serve(r->t, e, write, data,
+                q.offset, q.len), __ATOMIC_RELAXED);
     hvt_ring_store(&b->done, seq);
     *work = true;
     return 0;

@@ -160,6 +160,7 @@ static int dumpcore_write(struct tender *t, pid_t child, int sig,
             t->mem.size - t->mem.base, notes, n_notes, err);
     if (rc == 0)
         rc = dumpcore_memory(&c, child, err);
+    rc = tender_core_finish(&c, rc, err);
     close(c.fd);
     if (rc == 0)
         tender_core_report_done(stderr, t->backend->name, &c);

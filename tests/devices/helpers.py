@@ -3,6 +3,7 @@ pattern the device guests write, and files to back block devices."""
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -54,6 +55,22 @@ def zero_file(path: Path, size: int) -> Path:
     return path
 
 
+def check_acknowledged(image: Path, text: str | bytes, bs: int = 512) -> list[tuple[int, int]]:
+    """test_blk_ack's `ack FIRST N` lines of `text` (whole lines only: a
+    kill may cut the last); asserts each acknowledged block is in `image`
+    and returns the (first, n) ranges."""
+    raw = text.encode() if isinstance(text, str) else text
+    ranges = [(int(a), int(n)) for a, n in re.findall(rb"^ack (\d+) (\d+)\n", raw, re.M)]
+    with open(image, "rb") as f:
+        for first, n in ranges:
+            f.seek(first * bs)
+            got = f.read(n * bs)
+            for k in range(n):
+                want = block_pattern(first + k + TAG_ACK, bs)
+                assert got[k * bs : (k + 1) * bs] == want, f"acknowledged block {first + k}"
+    return ranges
+
+
 def block_pattern(tag: int, size: int) -> bytes:
     """A block tagged `tag` as the device guests write it: 64-bit LE words
     (tag + 1) * K + i (see tests/guests/test_blk/test_blk.c)."""
@@ -61,7 +78,8 @@ def block_pattern(tag: int, size: int) -> bytes:
     return struct.pack(f"<{size // 8}Q", *(((base + i) & MASK64) for i in range(size // 8)))
 
 
-# The tags test_blk writes (see tests/guests/test_blk/test_blk.c).
+# The tags test_blk writes (see tests/guests/test_blk/test_blk.c), and
+# test_blk_ack's (block b is tagged b + TAG_ACK).
 TAG_A = 1000000
 TAG_B = 2000000
 TAG_ACK = 3000000

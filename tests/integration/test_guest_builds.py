@@ -29,6 +29,8 @@ ONLY = {
     "test_spt_leak": {"spt"},
     "test_entry_state": {"hvt", "spt"},
     "test_cpuid": {"hvt"},
+    "test_blk_fault": {"hvt", "spt"},
+    "test_memfill": {"hvt", "spt"},
 }
 SHARED_SOURCE = {"test_net_2if": "test_net", "test_net_ring": "test_net"}
 NOT_BUILT = {"common", "test_too_many_entries"}

@@ -189,7 +189,7 @@ static int cmd_dump(int argc, char **argv)
         return fail(&err);
     if (tender_core_begin(&c, EM_X86_64, base, size, notes, n_notes,
                 &err) != 0)
-        return fail(&err);
+        rc = fail(&err);
     for (; rc == 0 && i < argc; ) {
         if (strcmp(argv[i], "put") == 0 && i + 3 < argc) {
             rc = step_put(&c, argv + i + 1);
@@ -202,6 +202,9 @@ static int cmd_dump(int argc, char **argv)
                     "resident BYTE IDX,...");
         }
     }
+    /* Renamed from NAME.partial if whole, removed otherwise. */
+    if (tender_core_finish(&c, rc, &err) != 0 && rc == 0)
+        rc = fail(&err);
     close(c.fd);
     close(dirfd);
     for (size_t n = 0; n < n_notes; n++)

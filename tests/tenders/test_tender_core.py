@@ -335,6 +335,7 @@ def test_core_file_appearing_after_the_check_is_not_overwritten(
         f"dumpcore: {tmp_path}/{NAME}: File exists",
     ]
     assert (tmp_path / NAME).read_bytes() == b"old"
+    assert os.listdir(tmp_path) == [NAME]  # the finished core was not renamed over it
 
 
 @pytest.mark.parametrize(
@@ -349,10 +350,9 @@ def test_begin_refuses_a_range_of_partial_pages(
         start_line(tmp_path),
         f"dumpcore: {tmp_path}/{NAME}: Invalid argument",
     ]
-    # The set-up check removed its probe; the core file, created before
-    # begin refused, stays empty (the tenders do not remove failed cores).
-    assert os.listdir(tmp_path) == [NAME]
-    assert (tmp_path / NAME).stat().st_size == 0
+    # The set-up check removed its probe, and the core (NAME.partial until
+    # whole) is removed once begin refused: no file is left.
+    assert os.listdir(tmp_path) == []
 
 
 SIZE = 4 * PAGE
@@ -381,8 +381,8 @@ def test_put_outside_the_range_or_off_pages(
         start_line(tmp_path),
         f"dumpcore: {tmp_path}/{NAME}: Invalid argument",
     ]
-    # Nothing of the refused put reached the file.
-    check_core(tmp_path / NAME, Dump(size=SIZE))
+    # Refused before anything was written, and the unfinished core removed.
+    assert os.listdir(tmp_path) == []
 
 
 def test_put_on_the_first_and_last_pages(core_check: Path, tmp_path: Path) -> None:

@@ -15,6 +15,10 @@
  *              frame comes (a guest that polls its device)
  *   limit      exit with SUCCESS after 100000 echo replies (all interfaces)
  *   limit=N    the same after N replies
+ *   announce=MS  also send a gratuitous ARP every MS milliseconds, and at
+ *              the end print "announcements: ok <n> failed <n>" (writes
+ *              that returned OK, and SOLO5_R_EUNSPEC: tests/faults/, the
+ *              tap brought down under the guest)
  */
 #include "guest.h"
 
@@ -27,6 +31,7 @@
 #define ARP_REPLY 2
 #define DEFAULT_LIMIT 100000
 #define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_MSEC 1000000ULL
 
 /* Offsets in an Ethernet frame. */
 #define ETH_DST 0
@@ -59,6 +64,7 @@ static struct iface ifaces[] = {
 
 static uint8_t frame[9216 + SOLO5_NET_HLEN];
 static bool verbose, poll_reads;
+static uint64_t announce_ms, announced_ok, announced_failed;
 
 #ifdef CHECK_PATTERN
 #define PING_TIMESTAMP 16
@@ -108,7 +114,7 @@ static uint16_t checksum(const uint8_t *p, size_t len)
     return (uint16_t)~sum;
 }
 
-static void send_arp(struct iface *in, uint16_t oper, const uint8_t *dst_mac,
+static bool send_arp(struct iface *in, uint16_t oper, const uint8_t *dst_mac,
                      const uint8_t *tha, const uint8_t *tpa)
 {
     uint8_t out[SOLO5_NET_HLEN + ARP_LEN];
@@ -126,7 +132,7 @@ static void send_arp(struct iface *in, uint16_t oper, const uint8_t *dst_mac,
     memcpy(arp + ARP_SPA, in->ip, 4);
     memcpy(arp + ARP_THA, tha, SOLO5_NET_ALEN);
     memcpy(arp + ARP_TPA, tpa, 4);
-    solo5_net_write(in->handle, out, sizeof(out));
+    return solo5_net_write(in->handle, out, sizeof(out)) == SOLO5_R_OK;
 }
 
 static void gratuitous_arp(struct iface *in)
@@ -134,7 +140,10 @@ static void gratuitous_arp(struct iface *in)
     static const uint8_t broadcast[SOLO5_NET_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     static const uint8_t zero[SOLO5_NET_ALEN];
 
-    send_arp(in, ARP_REQUEST, broadcast, zero, in->ip);
+    if (send_arp(in, ARP_REQUEST, broadcast, zero, in->ip))
+        announced_ok++;
+    else
+        announced_failed++;
 }
 
 static void handle_arp(struct iface *in, uint8_t *arp, size_t len)
@@ -218,6 +227,10 @@ static bool parse_args(const char *s, uint64_t *limit)
             poll_reads = true;
         else if (n == 5 && memcmp(word, "limit", 5) == 0)
             *limit = DEFAULT_LIMIT;
+        else if (n > 9 && memcmp(word, "announce=", 9) == 0) {
+            if (!guest_parse_dec(word + 9, &announce_ms) || announce_ms == 0)
+                return false;
+        }
         else if (n <= 6 || memcmp(word, "limit=", 6) != 0 || !guest_parse_dec(word + 6, limit))
             return false;
     }
@@ -236,7 +249,7 @@ int solo5_app_main(const struct solo5_start_info *si)
     guest_banner("test_net");
 #endif
     if (!parse_args(si->cmdline, &limit))
-        return guest_failure("usage: [verbose] [poll] [limit | limit=N]");
+        return guest_failure("usage: [verbose] [poll] [limit | limit=N] [announce=MS]");
 
     for (size_t i = 0; i < N_IFACES; i++) {
         struct iface *in = &ifaces[i];
@@ -254,13 +267,19 @@ int solo5_app_main(const struct solo5_start_info *si)
         gratuitous_arp(in);
     }
 
-    for (;;) {
+    for (solo5_time_t next = solo5_clock_monotonic();;) {
         solo5_handle_set_t ready = 0;
+        solo5_time_t now = solo5_clock_monotonic();
 
+        if (announce_ms && now >= next) {
+            for (size_t i = 0; i < N_IFACES; i++)
+                gratuitous_arp(&ifaces[i]);
+            next = now + announce_ms * NSEC_PER_MSEC;
+        }
         if (poll_reads)
             ready = ~0ULL; /* every interface: read until a frame comes */
         else
-            solo5_yield(solo5_clock_monotonic() + NSEC_PER_SEC, &ready);
+            solo5_yield(announce_ms ? next : now + NSEC_PER_SEC, &ready);
         for (size_t i = 0; i < N_IFACES; i++) {
             struct iface *in = &ifaces[i];
             size_t len;
@@ -288,6 +307,13 @@ int solo5_app_main(const struct solo5_start_info *si)
                     guest_puts("echo replies sent: ");
                     guest_put_dec(replies);
                     guest_puts("\n");
+                    if (announce_ms) {
+                        guest_puts("announcements: ok ");
+                        guest_put_dec(announced_ok);
+                        guest_puts(" failed ");
+                        guest_put_dec(announced_failed);
+                        guest_puts("\n");
+                    }
 #ifdef CHECK_PATTERN
                     guest_puts("payloads verified: ");
                     guest_put_dec(verified);
