@@ -108,15 +108,25 @@ def in_cgroup(procs: Path, argv: Sequence[str | os.PathLike[str]]) -> list[str]:
     return ["sh", "-c", f"echo $$ > {shlex.quote(str(procs))} && exec {command}"]
 
 
-def block_argv(tender_name: str, guest: str, image: Path, args: Sequence[str] = ()) -> list[str]:
-    t = tender(tender_name)
-    return [
-        str(t.binary),
-        f"--mem={t.mem}",
-        f"--block:storage={image}",
-        str(guest_path(guest, tender_name)),
-        *args,
-    ]
+# "hvt-hypercalls": solo5-hvt running the upstream-style build of a guest
+# (build/tests/legacy/, tests/hvt/test_hvt_legacy.py), which uses no I/O
+# ring: its devices go through the hypercalls.
+HYPERCALLS = "hvt-hypercalls"
+
+
+def kernel(variant: str, guest: str) -> tuple[Path, Path]:
+    """(tender binary, unikernel) for a test variant: a tender's name, or
+    HYPERCALLS."""
+    if variant == HYPERCALLS:
+        path = guest_path(guest, "hvt").parent.parent / "legacy" / f"{guest}.hvt"
+        assert path.is_file(), f"{path} is not built: run `scons -Q -j2`"
+        return tender("hvt").binary, path
+    return tender(variant).binary, guest_path(guest, variant)
+
+
+def block_argv(variant: str, guest: str, image: Path, args: Sequence[str] = ()) -> list[str]:
+    binary, unikernel = kernel(variant, guest)
+    return [str(binary), "--mem=2", f"--block:storage={image}", str(unikernel), *args]
 
 
 @dataclass
