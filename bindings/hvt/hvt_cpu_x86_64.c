@@ -251,6 +251,8 @@ static void enter_user_mode(void)
 
 void hvt_cpu_init(bool may_use_user_mode)
 {
+    /* Any accidental TLS use faults in the unmapped zero page. */
+    __asm__ __volatile__("wrmsr" : : "c"(MSR_FS_BASE), "a"(0), "d"(0));
     gdt_load();
     tss_load();
     idt_load();

@@ -9,16 +9,16 @@
  */
 #include "hvt.h"
 
-/* Everything after the canary is set runs in here, so that no frame that
- * was protected with the link-time canary ever returns. */
+/* The canary is set first thing in here and never returns, so that no
+ * frame that was protected with the link-time canary returns after it
+ * changed (hvt_cpu_init() has returned by then). */
 static void hvt_main(const struct hvt_boot_info *bi)
     BINDINGS_NORETURN __attribute__((noinline));
 
+/* As little as possible before hvt_cpu_init(): at CPL0 every instruction
+ * may be emulated (~2 us each on kvm-pvm, docs/performance.md). */
 void _start(struct hvt_boot_info *bi)
 {
-    bindings_ssp_init();
-    /* Any accidental TLS use now faults in the unmapped zero page. */
-    hvt_cpu_set_tls_base(0);
     hvt_cpu_init(hvt_features(bi) & HVT_FEATURE_USER_MODE);
     hvt_main(bi);
 }
@@ -28,6 +28,9 @@ static void hvt_main(const struct hvt_boot_info *bi)
     struct bindings_heap heap;
     const char *cmdline;
     bool rings;
+
+    /* At CPL3 when the tender offers it: rdtsc runs natively there. */
+    bindings_ssp_init();
 
     /* Upstream's RING_IO (bit 0) is never used; our own I/O rings live in
      * the tender's area beyond mem_size, so unikernels still run in
