@@ -77,6 +77,7 @@ struct hvt {
     bool io_rings;
     struct hvt_ring *ring;
     struct hvt_console *console;    /* the console ring, or NULL */
+    struct hvt_kvm_cpuid *kvm_cpuid;    /* x86_64: hvt_kvm_cpuid_x86_64.c */
     int ring_kick_fd, ring_rx_fd;
     int ring_poll_fd;           /* POLL's once the guest uses the rings */
     unsigned ring_kick_exits;   /* kicks that reached the run loop */
@@ -132,6 +133,9 @@ int hvt_kvm_need(const struct hvt *h, int cap, const char *name,
  * vCPU exists (sets h->cycle_hz); and the host's cycle counter and spin
  * hint, for the I/O thread's busy waits (hvt_ring.c). */
 int hvt_kvm_arch_vcpu(struct hvt *h, struct tender_err *err);
+/* Once /dev/kvm is open: the architecture may start what needs nothing
+ * else, in the background (x86_64: KVM_GET_SUPPORTED_CPUID). */
+void hvt_kvm_arch_open(struct hvt *h);
 uint64_t hvt_host_cycles(void);
 void hvt_host_relax(void);
 

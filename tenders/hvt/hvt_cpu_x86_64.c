@@ -68,8 +68,6 @@
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
 
-#define CPUID_MAX_ENTRIES 256
-
 /* How many bytes of [start, end) lie in the executable segments. */
 static uint64_t hvt_cpu_x_bytes(const struct hvt *h, uint64_t start,
         uint64_t end)
@@ -182,15 +180,16 @@ static int hvt_cpu_sregs(struct hvt *h, bool nx_ok, struct tender_err *err)
 }
 
 /* The guest's CPUID: the allowlist of hvt_cpuid_x86_64.c over what KVM
- * supports (upstream passes all of it). */
-static int hvt_cpu_set_cpuid(struct hvt *h, struct kvm_cpuid2 *host,
-        struct kvm_cpuid2 *guest, struct tender_err *err)
+ * supports (upstream passes all of it), fetched since /dev/kvm was opened
+ * (hvt_kvm_cpuid_x86_64.c). */
+static int hvt_cpu_set_cpuid(struct hvt *h, struct kvm_cpuid2 *guest,
+        struct tender_err *err)
 {
-    host->nent = CPUID_MAX_ENTRIES;
-    if (ioctl(h->kvm_fd, KVM_GET_SUPPORTED_CPUID, host) != 0)
-        return tender_err_set(err, "KVM: KVM_GET_SUPPORTED_CPUID: %s",
-                strerror(errno));
-    if (hvt_cpuid_filter(host, guest, CPUID_MAX_ENTRIES, err) != 0)
+    struct kvm_cpuid2 *host;
+
+    if (hvt_kvm_supported_cpuid(h, &host, err) != 0)
+        return -1;
+    if (hvt_cpuid_filter(host, guest, HVT_KVM_CPUID_MAX, err) != 0)
         return -1;
     if (ioctl(h->vcpu_fd, KVM_SET_CPUID2, guest) != 0)
         return tender_err_set(err, "KVM: KVM_SET_CPUID2: %s", strerror(errno));
@@ -202,20 +201,20 @@ static int hvt_cpu_set_cpuid(struct hvt *h, struct kvm_cpuid2 *host,
 static int hvt_cpu_cpuid(struct hvt *h, bool *nx_ok, struct tender_err *err)
 {
     size_t size = sizeof(struct kvm_cpuid2) +
-        CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
-    struct kvm_cpuid2 *host = calloc(1, size), *guest = calloc(1, size);
+        HVT_KVM_CPUID_MAX * sizeof(struct kvm_cpuid_entry2);
+    struct kvm_cpuid2 *guest = calloc(1, size);
     int rc;
 
     *nx_ok = false;
-    if (host == NULL || guest == NULL)
+    if (guest == NULL)
         rc = tender_err_set(err, "out of memory");
     else
-        rc = hvt_cpu_set_cpuid(h, host, guest, err);
+        rc = hvt_cpu_set_cpuid(h, guest, err);
     for (uint32_t i = 0; rc == 0 && i < guest->nent; i++)
         if (guest->entries[i].function == CPUID_EXT_FEATURES)
             *nx_ok = (guest->entries[i].edx & CPUID_EXT_EDX_NX) != 0;
-    free(host);
     free(guest);
+    hvt_kvm_cpuid_free(h);
     return rc;
 }
 

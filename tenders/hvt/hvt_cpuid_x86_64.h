@@ -26,6 +26,9 @@ enum hvt_cpuid_how {
  * the components the guest may enable. */
 #define HVT_CPUID_ANY_INDEX 0xffffffffU
 
+/* Entries of the CPUID buffers handed to KVM. */
+#define HVT_KVM_CPUID_MAX 256
+
 struct hvt_cpuid_leaf {
     uint32_t function, index;
     uint8_t how[4];             /* EAX, EBX, ECX, EDX */
@@ -53,5 +56,14 @@ extern const size_t hvt_cpuid_n_bits;
 struct tender_err;
 int hvt_cpuid_filter(const struct kvm_cpuid2 *host, struct kvm_cpuid2 *guest,
         uint32_t max, struct tender_err *err);
+
+/* hvt_kvm_cpuid_x86_64.c: what KVM_GET_SUPPORTED_CPUID says, fetched by a
+ * helper thread since /dev/kvm was opened (hvt_kvm_arch_open()); the
+ * buffer stays valid until hvt_kvm_cpuid_free(). */
+struct hvt;
+struct tender_err;
+int hvt_kvm_supported_cpuid(struct hvt *h, struct kvm_cpuid2 **cpuid,
+        struct tender_err *err);
+void hvt_kvm_cpuid_free(struct hvt *h);
 
 #endif /* HVT_CPUID_X86_64_H */

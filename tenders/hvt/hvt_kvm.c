@@ -46,6 +46,7 @@ int hvt_kvm_init(struct hvt *h, struct tender_err *err)
                 rc, KVM_API_VERSION_REQUIRED);
     if (hvt_kvm_need(h, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", err))
         return -1;
+    hvt_kvm_arch_open(h);
     h->vm_fd = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
     if (h->vm_fd < 0)
         return tender_err_set(err, "KVM: KVM_CREATE_VM: %s", strerror(errno));
