@@ -22,14 +22,18 @@ void bindings_banner(void)
             SOLO5_VERSION);
 }
 
-void bindings_mem_init(uint64_t mem_size, struct bindings_heap *heap)
+void bindings_mem_init(uint64_t mem_size, uintptr_t heap_align,
+        struct bindings_heap *heap)
 {
     uintptr_t stext = (uintptr_t)_stext, etext = (uintptr_t)_etext;
     uintptr_t erodata = (uintptr_t)_erodata, end = (uintptr_t)_end;
     uintptr_t heap_start = bindings_align_up(end, BINDINGS_PAGE_SIZE);
+    uintptr_t aligned = bindings_align_up(end, heap_align);
 
     if (mem_size < heap_start || mem_size - end < BINDINGS_MIN_FREE_MEMORY)
         BINDINGS_PANIC("Not enough memory");
+    if (aligned < mem_size && aligned - heap_start <= (mem_size - heap_start) / 8)
+        heap_start = aligned;
 
     bindings_log(BINDINGS_LOG_INFO, "Solo5: Memory map: %llu MB addressable:\n",
             (unsigned long long)(mem_size >> 20));

@@ -11,6 +11,10 @@
 #include "hvt_abi.h"
 #include "hvt_cpu.h"
 
+/* Where the heap would rather start (bindings_mem_init()): on a guest
+ * large page, which the tender backs with a host huge page. */
+#define HVT_HEAP_ALIGN (2UL * 1024 * 1024)
+
 /* hvt_hypercall_<arch>.c: issues hypercall `nr` with `arg`, a struct on
  * the stack (below 4 GiB); kicks the tender's I/O thread (the I/O rings);
  * the architecture's spin-wait hint. */

@@ -43,7 +43,7 @@ static void hvt_main(const struct hvt_boot_info *bi)
     bindings_banner();
     if (rings)
         bindings_log(BINDINGS_LOG_DEBUG, "Solo5: hvt: I/O rings in use\n");
-    bindings_mem_init(bi->mem_size, &heap);
+    bindings_mem_init(bi->mem_size, HVT_HEAP_ALIGN, &heap);
     bindings_run_app(cmdline, &heap);
 }
 

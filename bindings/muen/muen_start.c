@@ -50,7 +50,7 @@ static void muen_main(uint64_t mem_size)
     if (muen_sinfo()->magic != MUEN_SINFO_MAGIC)
         BINDINGS_PANIC("no Muen subject information at 0x%lx",
                 (unsigned long)MUEN_SINFO_BASE);
-    bindings_mem_init(mem_size, &heap);
+    bindings_mem_init(mem_size, BINDINGS_PAGE_SIZE, &heap);
     muen_clock_init();
     muen_block_init(mft);
     muen_net_init(mft);

@@ -29,7 +29,7 @@ static void spt_main(const struct spt_boot_info *bi)
     spt_yield_init(bi, mft);
     cmdline = bindings_cmdline_parse(bi->cmdline);
     bindings_banner();
-    bindings_mem_init(bi->mem_size, &heap);
+    bindings_mem_init(bi->mem_size, BINDINGS_PAGE_SIZE, &heap);
     bindings_run_app(cmdline, &heap);
 }
 

@@ -89,7 +89,7 @@ static void virtio_main(void)
 
     args = bindings_cmdline_parse(cmdline);
     bindings_banner();
-    bindings_mem_init(mem_size, &heap);
+    bindings_mem_init(mem_size, BINDINGS_PAGE_SIZE, &heap);
     virtio_clock_init();
 
     alloc_next = heap.start;

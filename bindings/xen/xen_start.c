@@ -83,7 +83,7 @@ static void xen_main(void)
     console_report();
     /* No devices to attach: checked, and kept as the linker left it. */
     (void)bindings_mft_builtin(__solo5_mft1_note, &mft_size);
-    bindings_mem_init(mem_size, &heap);
+    bindings_mem_init(mem_size, BINDINGS_PAGE_SIZE, &heap);
     /* The page tables are the first pages after the image. */
     heap.start += pagetable_size;
     heap.size -= pagetable_size;

@@ -168,3 +168,27 @@ def test_fpu() -> None:
 def test_halt_status_is_the_exit_status(status: int) -> None:
     result = hvt("test_exit", str(status))
     assert result.status == status, result.describe()
+
+
+HEAP = re.compile(r"Solo5:       heap >= 0x([0-9a-f]+) < stack < 0x([0-9a-f]+)")
+DATA = re.compile(r"Solo5:       data @ \(0x[0-9a-f]+ - 0x([0-9a-f]+)\)")
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize(("mem", "aligned"), [(32, True), (4, False)])
+def test_heap_starts_on_a_large_page_when_it_costs_little(mem: int, aligned: bool) -> None:
+    """On hvt the heap starts at the next 2 MiB boundary above the kernel
+    (a page the host backs with a huge page: one shadow-paging fault for
+    2 MiB of fresh heap, not 512) when that leaves 7/8 of it, and right
+    after the kernel otherwise (--mem=4: it would lose a third)."""
+    result = hvt("test_hello", "Hello_Solo5", mem=mem)
+    assert result.status == 0, result.describe()
+    heap = HEAP.search(result.stdout)
+    data = DATA.search(result.stdout)
+    assert heap and data, result.describe()
+    start, end = int(heap.group(1), 16), int(data.group(1), 16) + 1
+    after_kernel = (end + 0xFFF) & ~0xFFF
+    if aligned:
+        assert start % (2 * MIB) == 0 and start - after_kernel < 2 * MIB, result.stdout
+    else:
+        assert start == after_kernel, result.stdout
