@@ -14,6 +14,11 @@
  *   bench_tcp --help   what a MirageOS unikernel's --help does: runtime
  *                      start-up (a 2 MiB minor heap filled once), a manual
  *                      page built in a buffer and written at exit, status 0
+ *
+ * It is as big as a MirageOS unikernel (~4 MiB: `image`, read-only data
+ * standing in for its code), so that its heap starts where theirs does,
+ * above the first few MiB, and --help reads through it as their start-up
+ * runs through their code.
  */
 #include "guest.h"
 #include "guest_net.h"
@@ -27,6 +32,8 @@
 #define TCP_PSH 0x08
 #define TCP_ACK 0x10
 #define MSS 1460
+#define IMAGE_SIZE (4 * 1024 * 1024)
+#define IMAGE_STRIDE (16 * 1024) /* one byte read per 16 KiB */
 
 static const char response[] = "HTTP/1.1 200 OK\r\n"
                                "Content-Type: text/plain\r\n"
@@ -64,6 +71,8 @@ static struct conn conns[CONN_MAX];
 static uint8_t frame[9216 + SOLO5_NET_HLEN];
 static uint8_t out[SOLO5_NET_HLEN + 20 + TCP_HLEN + 4 + sizeof(response)];
 static uint32_t iss_next = 0x10000;
+/* Non-zero, so that it is in the ELF file (.rodata), not .bss. */
+static const uint8_t image[IMAGE_SIZE] = { 1 };
 
 static struct conn *conn_find(const struct segment *s)
 {
@@ -294,8 +303,14 @@ static int help(const struct solo5_start_info *si)
     uint64_t *heap = (uint64_t *)si->heap_start;
     size_t n = 0;
 
+    uint64_t sum = 0;
+
     if (si->heap_size < minor)
         return guest_failure("heap too small for the minor heap");
+    for (size_t i = 0; i < IMAGE_SIZE; i += IMAGE_STRIDE)
+        sum += *(const volatile uint8_t *)&image[i];
+    if (sum != 1)
+        return guest_failure("image");
     for (size_t i = 0; i < minor / 8; i += 4) {
         heap[i] = 3 << 10 | 0xf7; /* a header and three fields */
         heap[i + 1] = heap[i + 2] = heap[i + 3] = (uint64_t)&heap[i];
