@@ -49,6 +49,8 @@ SOLO5_TEST_PACKAGES=(
     # tests/oci: solo5-oci under the real engines (podman with netavark, whose
     # firewall rules need iptables; containerd and its runc shim)
     podman runc netavark iptables containerd
+    # tests/container: the development image (podman with runc) and its Debian base
+    podman runc mmdebstrap
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.source_tree import source_tree
 
 from solo5_toolchain import packaging
 from solo5_toolchain.version import VERSION, VERSION_DESCRIPTION
@@ -18,21 +19,6 @@ from .conftest import TOP, check_hello, run, skip_unless_runnable, user_env
 
 HELLO = TOP / "examples" / "hello"
 SYSTEM_ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": "/nonexistent"}
-
-
-def source_tree(dest: Path) -> Path:
-    """A copy of the checkout's sources (tracked and new files, not build/)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=TOP, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
-    dest.mkdir(parents=True)
-    for rel in filter(None, listed):
-        src = TOP / rel
-        if src.is_file():  # deleted-but-tracked files are skipped
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / rel)
-    return dest
 
 
 # --- debian/ ---
