@@ -32,7 +32,9 @@ SUITE = "bookworm"
 PREFIX = "debian-12-slim-"
 
 # What debian:12-slim is: the minbase package set with a merged /usr and no
-# usrmerge package, without documentation, man pages or translations.
+# usrmerge package, without documentation, man pages or translations, and
+# the image's apt and dpkg settings: no fsync while unpacking (a container's
+# layer is written once), compressed indexes, no translations.
 RECIPE = (
     "--variant=minbase",
     "--mode=root",
@@ -44,6 +46,10 @@ RECIPE = (
     "--dpkgopt=path-exclude=/usr/share/man/*",
     "--dpkgopt=path-exclude=/usr/share/info/*",
     "--dpkgopt=path-exclude=/usr/share/locale/*",
+    "--dpkgopt=force-unsafe-io",
+    '--aptopt=Acquire::GzipIndexes "true"',
+    '--aptopt=Acquire::Languages "none"',
+    '--aptopt=Apt::AutoRemove::SuggestsImportant "false"',
 )
 
 # The image's environment, as the registry's debian:12-slim has it.
