@@ -31,8 +31,9 @@ def in_tree(
     flags: Sequence[str] = (),
     status: int | None = 0,
 ) -> str:
-    """`podman run --rm -v tree:/src -w /src [flags] image sh -c command`,
-    with no network beyond the container's own namespace; stdout + stderr."""
+    """`podman run --rm -v tree:/src [flags] image sh -c command` (/src is
+    the image's working directory), with no network beyond the container's
+    own namespace; stdout + stderr."""
     proc = podman.run(
         "run",
         "--rm",
@@ -40,8 +41,6 @@ def in_tree(
         *flags,
         "-v",
         f"{tree}:/src",
-        "-w",
-        "/src",
         image,
         "sh",
         "-c",
