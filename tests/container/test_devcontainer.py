@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import GUESTS
 from support.podman import Podman
 from support.source_tree import source_tree
 
@@ -39,7 +40,7 @@ def test_the_repository_opens_with_kvm_and_taps(podman: Podman, image: str) -> N
         os.close(os.open("/dev/kvm", os.O_RDWR))
     except OSError as e:
         pytest.skip(f"runArgs pass /dev/kvm, which this host cannot open: {e.strerror}")
-    guest = TOP / "build" / "tests" / "test_hello" / "test_hello.hvt"
+    guest = GUESTS / "test_hello" / "test_hello.hvt"
     assert guest.is_file(), f"{guest} is not built: run `scons -Q -j2`"
     script = f"solo5-tap >/dev/null && solo5-hvt --mem=2 {guest.relative_to(TOP)} Hello_Solo5"
     proc = podman.run(
