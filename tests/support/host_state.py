@@ -1,8 +1,11 @@
-"""The host's network configuration, to prove a test left it as it was.
+"""The host's network configuration and cgroups, to prove a test left them
+as they were.
 
 A snapshot holds the host namespace's interfaces and addresses, every route
-table, and the firewall rules (nftables and iptables, where installed).
-Compare two with ==; `changes` says what differs.
+table, the firewall rules (nftables and iptables, where installed), and the
+cgroups container engines make by default (podman's libpod_parent, systemd's
+machine.slice) in every hierarchy. Compare two with ==; `changes` says what
+differs.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 COMMANDS = {
     "interfaces": ["ip", "-o", "link", "show"],
@@ -40,8 +44,23 @@ def _normalise(name: str, text: str) -> list[str]:
     return sorted(lines)
 
 
+# Where engines put containers unless told otherwise. (Not every top-level
+# group: other tests, running at the same time, make and remove their own.)
+ENGINE_CGROUPS = ("libpod_parent", "machine.slice")
+
+
+def _cgroups() -> list[str]:
+    """The engines' default cgroups, and what is in them, in every hierarchy."""
+    root = Path("/sys/fs/cgroup")
+    found = []
+    for name in ENGINE_CGROUPS:
+        for top in root.glob(f"*/{name}"):
+            found += [str(p.relative_to(root)) for p in [top, *top.iterdir()] if p.is_dir()]
+    return sorted(found)
+
+
 def snapshot() -> dict[str, list[str]]:
-    state = {}
+    state = {"cgroups": _cgroups()}
     for name, argv in COMMANDS.items():
         if shutil.which(argv[0]) is None:
             continue

@@ -6,6 +6,10 @@ podman (and another engineer's tests using podman at the same time) never see
 it. Nothing in /etc is read or changed: CONTAINERS_CONF,
 CONTAINERS_STORAGE_CONF and CONTAINERS_REGISTRIES_CONF point at files here.
 
+Containers (and build steps) run under a cgroup parent of its own, removed
+at the end, and conmon in none (`cgroups = "no-conmon"`): podman's defaults
+would leave /libpod_parent and its conmon group on the host.
+
 The configuration carries this machine's two quirks (docs/container.md):
 its cgroup mounts are v1 with a v2 `unified` hierarchy, which crun refuses
 and runc accepts, and the process lacks CAP_SYS_RESOURCE, so podman's
@@ -17,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +30,7 @@ from pathlib import Path
 CONTAINERS_CONF = """\
 [containers]
 default_ulimits = []
+cgroups = "no-conmon"
 
 [engine]
 runtime = "runc"
@@ -66,9 +72,14 @@ def why_unavailable() -> str | None:
     return None
 
 
+# The subcommands that start containers, and so take --cgroup-parent.
+STARTS_CONTAINERS = ("run", "create", "build")
+
+
 @dataclass(frozen=True)
 class Podman:
     root: Path
+    cgroup_parent: str  # e.g. /solo5-podman-1a2b3c4d, in every hierarchy
 
     def env(self) -> dict[str, str]:
         return {
@@ -83,6 +94,8 @@ class Podman:
     ) -> subprocess.CompletedProcess[str]:
         """`podman ARGS` (no stdin); unless `status` is None, fail with a full
         account if it exits otherwise."""
+        if args and args[0] in STARTS_CONTAINERS:
+            args = (args[0], f"--cgroup-parent={self.cgroup_parent}", *args[1:])
         argv = ["podman", *args]
         proc = subprocess.run(
             argv,
@@ -99,6 +112,13 @@ class Podman:
                 f"--- stdout\n{proc.stdout}--- stderr\n{proc.stderr}"
             )
         return proc
+
+
+def cgroup_dirs(parent: str) -> list[Path]:
+    """`parent`'s directories in every cgroup hierarchy, deepest first."""
+    found = [p for p in Path("/sys/fs/cgroup").glob(f"*{parent}") if p.is_dir()]
+    found += [d for p in list(found) for d in p.glob("**/") if d != p]
+    return sorted(found, key=lambda p: -len(p.parts))
 
 
 def mounts_under(root: Path) -> list[str]:
@@ -123,13 +143,15 @@ def private_podman(root: Path) -> Iterator[Podman]:
     (root / "containers.conf").write_text(CONTAINERS_CONF.format(root=root))
     (root / "storage.conf").write_text(STORAGE_CONF.format(root=root))
     (root / "registries.conf").write_text(REGISTRIES_CONF)
-    podman = Podman(root)
+    podman = Podman(root, f"/solo5-podman-{uuid.uuid4().hex[:8]}")
     try:
         yield podman
     finally:
         podman.run("rm", "--all", "--force", "--time=0", status=None)
         podman.run("rmi", "--all", "--force", status=None)
-        left = mounts_under(root)
+        for group in cgroup_dirs(podman.cgroup_parent):
+            group.rmdir()  # empty now: every container is gone
+        left = mounts_under(root) + [str(g) for g in cgroup_dirs(podman.cgroup_parent)]
         if not left:
             shutil.rmtree(root)
-    assert not left, f"podman left mounts behind: {left}"
+    assert not left, f"podman left mounts or cgroups behind: {left}"
