@@ -54,15 +54,17 @@ uint64_t xen_memory_size(const struct hvm_start_info *si);
 /* --- Page tables (xen_pagetable.c): built at boot, after the image. --- */
 struct xen_image {
     uintptr_t stext, etext, erodata; /* from the linker script */
+    uintptr_t tables; /* where the page tables are, after erodata */
 };
 /* Pages of page tables xen_pagetable_build() writes for `image`. */
 size_t xen_pagetable_pages(const struct xen_image *image);
 /*
  * Writes identity-mapped page tables for [0, 5 GiB) into `pages` (page
- * aligned, xen_pagetable_pages() of them, at physical address `pages`):
- * below stext nothing, text read-only and executable, rodata read-only,
- * everything else read-write; `nx` (0 or the NX bit) on all but the text.
- * Returns the value for CR3.
+ * aligned, xen_pagetable_pages() of them, at physical address `pages`,
+ * which is image->tables but in the host tests): below stext and the
+ * tables themselves nothing, text read-only and executable, rodata
+ * read-only, everything else read-write; `nx` (0 or the NX bit) on all but
+ * the text.  Returns the value for CR3.
  */
 uint64_t xen_pagetable_build(uint64_t *pages, const struct xen_image *image,
         uint64_t nx);

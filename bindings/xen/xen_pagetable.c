@@ -3,13 +3,16 @@
  * in the pages right after the image (then taken off the heap).
  *
  * Identity map of [0, 5 GiB): 4 KiB pages up to the end of the read-only
- * data, then 2 MiB pages.  Nothing below the image is mapped (NULL and
- * other low addresses fault); the text is read-only and executable, the
- * read-only data read-only, and everything else (data, heap, stack, Xen's
- * console and store pages near 4 GiB, the LAPIC, the grant-mapping area
- * at 4-5 GiB) read-write and never executable when the CPU has NX.
- * Upstream builds the same map at a fixed 0x10000; the pages after the
- * image are RAM wherever Xen loads it.
+ * data and of the page tables, then 2 MiB pages.  Nothing below the image
+ * is mapped (NULL and other low addresses fault), nor are the page tables
+ * themselves (the MMU reads them by physical address: no stray write of
+ * the application can make data executable); the text is read-only and
+ * executable, the read-only data read-only, and everything else (data,
+ * heap, stack, Xen's console and store pages near 4 GiB, the LAPIC, the
+ * grant-mapping area at 4-5 GiB) read-write and never executable when the
+ * CPU has NX.  Upstream builds the same map at a fixed 0x10000, below the
+ * image and so unmapped too; the pages after the image are RAM wherever
+ * Xen loads it.
  */
 #include "xen.h"
 
@@ -26,20 +29,35 @@ _Static_assert(XEN_GNTMAP_BASE + XEN_GNTMAP_SIZE <= (uint64_t)MAPPED_GIB << 30,
 
 extern char _stext[], _etext[], _erodata[], _end[];
 
+#define UPPER_TABLES (2 + MAPPED_GIB) /* L4, L3 and the L2s */
+
+/* L1 pages: 4 KiB pages up to the end of the rodata and of the tables,
+ * which the L1 pages lengthen (one more may cross a 2 MiB boundary). */
 static size_t small_tables(const struct xen_image *image)
 {
-    return bindings_align_up(image->erodata, LARGE_PAGE) / LARGE_PAGE;
+    size_t n = 0;
+
+    for (;;) {
+        uintptr_t end = image->tables +
+            (UPPER_TABLES + n) * BINDINGS_PAGE_SIZE;
+        uintptr_t top = end > image->erodata ? end : image->erodata;
+        size_t need = bindings_align_up(top, LARGE_PAGE) / LARGE_PAGE;
+
+        if (need <= n)
+            return n;
+        n = need;
+    }
 }
 
 size_t xen_pagetable_pages(const struct xen_image *image)
 {
-    return 2 + MAPPED_GIB + small_tables(image);
+    return UPPER_TABLES + small_tables(image);
 }
 
-static uint64_t small_page(const struct xen_image *image, uint64_t addr,
-        uint64_t nx)
+static uint64_t small_page(const struct xen_image *image, uint64_t tables_end,
+        uint64_t addr, uint64_t nx)
 {
-    if (addr < image->stext)
+    if (addr < image->stext || (addr >= image->tables && addr < tables_end))
         return 0;
     if (addr < image->etext)
         return addr | PTE_P;
@@ -54,6 +72,8 @@ uint64_t xen_pagetable_build(uint64_t *pages, const struct xen_image *image,
     uint64_t *l4 = pages, *l3 = l4 + PT_ENTRIES, *l2 = l3 + PT_ENTRIES;
     uint64_t *l1 = l2 + MAPPED_GIB * PT_ENTRIES;
     size_t n_small = small_tables(image);
+    uint64_t tables_end = image->tables +
+        xen_pagetable_pages(image) * BINDINGS_PAGE_SIZE;
 
     bindings_memset(pages, 0,
             xen_pagetable_pages(image) * PT_ENTRIES * sizeof(*pages));
@@ -68,18 +88,19 @@ uint64_t xen_pagetable_build(uint64_t *pages, const struct xen_image *image,
             l2[i] = i * LARGE_PAGE | PTE_P | PTE_RW | PTE_PS | nx;
     }
     for (size_t p = 0; p < n_small * PT_ENTRIES; p++)
-        l1[p] = small_page(image, (uint64_t)p << PAGE_SHIFT, nx);
+        l1[p] = small_page(image, tables_end, (uint64_t)p << PAGE_SHIFT, nx);
     return (uintptr_t)l4;
 }
 
 /* The linked image, in page bounds (the linker script starts rodata and
- * data on pages). */
+ * data on pages), and the page tables in the first pages after it. */
 static struct xen_image linked_image(void)
 {
     return (struct xen_image) {
         .stext = (uintptr_t)_stext,
         .etext = bindings_align_up((uintptr_t)_etext, BINDINGS_PAGE_SIZE),
         .erodata = bindings_align_up((uintptr_t)_erodata, BINDINGS_PAGE_SIZE),
+        .tables = bindings_align_up((uintptr_t)_end, BINDINGS_PAGE_SIZE),
     };
 }
 
@@ -93,8 +114,7 @@ size_t xen_pagetable_size(void)
 void xen_pagetable_init(void)
 {
     struct xen_image image = linked_image();
-    uint64_t *pages = (uint64_t *)bindings_align_up((uintptr_t)_end,
-            BINDINGS_PAGE_SIZE);
+    uint64_t *pages = (uint64_t *)image.tables;
     uint64_t nx = (bindings_cpu_rdmsr(XEN_EFER) & XEN_EFER_NXE) ? XEN_PTE_NX
         : 0;
 

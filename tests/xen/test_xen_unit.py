@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from support.paths import BUILD
 
@@ -150,8 +150,9 @@ def test_console_found_from_xens_parameters(harness: Harness, pfn: int, port: in
 
 # --- Page tables ---
 
-def pt_model(stext: int, etext: int, erodata: int, nx: bool, addr: int) -> str:
-    if addr >= 5 << 30 or addr < stext:
+def pt_model(stext: int, etext: int, erodata: int, tables: tuple[int, int], nx: bool,
+             addr: int) -> str:
+    if addr >= 5 << 30 or addr < stext or tables[0] <= addr < tables[1]:
         return "-"
     if addr < etext:
         return "rx"
@@ -160,7 +161,14 @@ def pt_model(stext: int, etext: int, erodata: int, nx: bool, addr: int) -> str:
     return "rw" if nx else "rwx"
 
 
+UPPER_TABLES = 2 + 5  # L4, L3, five L2s
+LARGE = 2 << 20
+
+
 @settings(max_examples=150, deadline=None)
+# Tables that start 7 pages below 2 MiB: their first L1 page pushes them
+# across the boundary, so they take a second one.
+@example(pages=(1, 1, 247), nx=True, probes=[0x1F9000 + 8 * PAGE])
 @given(pages=st.tuples(st.integers(1, 3000), st.integers(0, 3000), st.integers(0, 3000)),
        nx=st.booleans(), probes=st.lists(st.integers(0, (5 << 30) + (1 << 30)), min_size=1,
                                          max_size=40))
@@ -169,11 +177,19 @@ def test_page_tables(harness: Harness, pages: tuple[int, int, int], nx: bool,
     stext = 0x100000
     etext = stext + pages[0] * PAGE
     erodata = etext + pages[1] * PAGE
+    tables = erodata + pages[2] * PAGE  # after the data and bss
+    image = f"{stext} {etext} {erodata} {tables} {int(nx)}"
+    n = int(harness.ask(f"pt {image}"))
+    end = tables + n * PAGE
+    # 4 KiB pages (one L1 page per 2 MiB) over the rodata and over the
+    # tables themselves, and not one L1 page more than that takes.
+    small = n - UPPER_TABLES
+    assert small * LARGE >= max(erodata, end) > (small - 1) * LARGE
     # Probe around each boundary as well as at random.
-    edges = [stext - 1, stext, etext - 1, etext, erodata - 1, erodata, 0, (5 << 30) - 1]
+    edges = [stext - 1, stext, etext - 1, etext, erodata - 1, erodata, tables - 1, tables,
+             end - 1, end, 0, (5 << 30) - 1]
     addrs = [a for a in edges + probes if a >= 0]
-    answer = harness.ask(f"pt {stext} {etext} {erodata} {int(nx)} "
-                         + " ".join(str(a) for a in addrs)).split()
-    small = -(-erodata // (2 << 20))
-    assert int(answer[0]) == 2 + 5 + small
-    assert answer[1:] == [pt_model(stext, etext, erodata, nx, a) for a in addrs]
+    answer = harness.ask(f"pt {image} " + " ".join(str(a) for a in addrs)).split()
+    assert int(answer[0]) == n
+    assert answer[1:] == [pt_model(stext, etext, erodata, (tables, end), nx, a) for a in addrs]
+

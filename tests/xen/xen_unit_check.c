@@ -18,8 +18,10 @@
  *   console PFN PORT RC -> the line xen_console_report() logs after
  *                          xen_console_init() with Xen's console parameters
  *                          PFN and PORT (RC: what HVMOP_get_param returns)
- *   pt STEXT ETEXT ERODATA NX ADDR...  -> pages, then per address one of
- *                          "-" (not mapped), "r", "rw", "rx", "rwx"
+ *   pt STEXT ETEXT ERODATA TABLES NX ADDR...  -> pages, then per address
+ *                          one of "-" (not mapped), "r", "rw", "rx", "rwx"
+ *                          (the tables are written in host memory, mapped
+ *                          as if they were at TABLES)
  *
  * Numbers are decimal or 0x-hex; an unknown command ends with status 2.
  */
@@ -341,6 +343,7 @@ static void cmd_pt(char **p)
     image.stext = number(p);
     image.etext = number(p);
     image.erodata = number(p);
+    image.tables = number(p);
     nx = number(p) ? XEN_PTE_NX : 0;
     n = xen_pagetable_pages(&image);
     pages = aligned_alloc(4096, n * 4096);
