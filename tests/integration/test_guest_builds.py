@@ -32,6 +32,7 @@ ONLY = {
     "test_blk_fault": {"hvt", "spt"},
     "test_memfill": {"hvt", "spt"},
     "test_crowd": {"hvt", "spt"},
+    "test_xen_pagetables": {"xen"},
 }
 SHARED_SOURCE = {"test_net_2if": "test_net", "test_net_ring": "test_net"}
 NOT_BUILT = {"common", "test_too_many_entries"}

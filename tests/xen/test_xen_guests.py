@@ -68,6 +68,17 @@ def test_wnox_faults_on_the_fetch_itself() -> None:
     assert trap and trap.group(1) == trap.group(2), out
 
 
+def test_page_tables_are_not_mapped() -> None:
+    # A write just below the heap lands in the last page-table page: not
+    # present (#PF, error code W), at the address written.
+    result = boot(guest("test_xen_pagetables"))
+    assert result.status == ABORT, result.describe()
+    written = re.search(r"writing at (0x[0-9a-f]+)\n", result.output)
+    assert written, result.describe()
+    assert "Solo5: trap: type=#PF ec=0x2 " in result.output, result.describe()
+    assert f"Solo5: trap: cr2={written.group(1)}\n" in result.output, result.describe()
+
+
 def test_quiet_leaves_only_the_exit_record() -> None:
     result = boot(guest("test_quiet"), ["--solo5:quiet"])
     assert result.status == 0, result.describe()
