@@ -5,6 +5,7 @@
  * A tender is a backend (how guest memory is made, how the guest is run)
  * plus a list of modules (core, block, net, ... : command-line options and
  * device setup).  tender_main() drives them in this order:
+ *   0. fds 0, 1 and 2 open (/dev/null for a closed one: tender_main.c);
  *   1. first pass over argv: --help, --version, --, find KERNEL;
  *   2. open KERNEL, check its ABI1 note, load and validate its manifest;
  *   3. second pass: --mem= (core) and every other option offered to the

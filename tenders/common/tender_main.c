@@ -94,6 +94,28 @@ static void on_signal(int sig)
 }
 
 /*
+ * Fds 0, 1 and 2 are open before the tender opens anything: started with
+ * one of them closed, it would give that number to the unikernel file or a
+ * device, and the console (write to fd 1, which both seccomp policies
+ * allow) would then go there: a guest's output appended to its block
+ * device's file, past the bounds the filters put on its transfers.  A
+ * closed one gets /dev/null, as for a set-uid program.
+ */
+static int stdio_open(const struct tender_backend *b)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        if (open("/dev/null", O_RDWR) != fd) {
+            error(b, "fd %d is closed, and /dev/null cannot take its place: "
+                    "%s", fd, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
  * First pass: returns the index of KERNEL in argv, 0 after --help/--version
  * (with *status set), or -1 if KERNEL is missing.
  */
@@ -274,6 +296,8 @@ int tender_main(const struct tender_backend *b, int argc, char **argv,
     struct tender_err err;
     int kernel_idx, status = 1;
 
+    if (stdio_open(b) != 0)
+        return 1;
     kernel_idx = first_pass(b, argc, argv, &status);
     if (kernel_idx == 0)
         return status;
