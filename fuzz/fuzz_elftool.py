@@ -25,8 +25,15 @@ import tempfile
 
 import atheris
 
-with atheris.instrument_imports(include=["solo5_toolchain", "elftools"]):
-    from solo5_toolchain import elftool
+# atheris instruments only what is imported inside this block, and elftool
+# imports what a command needs when it runs (gen-manifest: manifest.py and
+# its JSON reader): those are imported here too.  A module of ours imported
+# later would run uninstrumented, the fuzzer blind to it:
+# check_instrumented() makes that a crash.
+with atheris.instrument_imports(include=["solo5_toolchain"]):
+    from solo5_toolchain import elftool, manifest  # noqa: F401
+
+INSTRUMENTED = frozenset(m for m in sys.modules if m.startswith("solo5_toolchain"))
 
 COMMANDS = ("query-abi", "query-manifest", "gen-manifest")
 PROG = "solo5-elftool: "
@@ -61,6 +68,13 @@ def check(command: str, path: str, status: int, out: str, err: str) -> None:
         raise AssertionError(f"not {kind} JSON: {out!r}")
 
 
+def check_instrumented() -> None:
+    late = sorted(m for m in sys.modules if m.startswith("solo5_toolchain"))
+    late = [m for m in late if m not in INSTRUMENTED]
+    if late:
+        raise AssertionError(f"{late} imported after instrumentation: import them above")
+
+
 def test_one_input(data: bytes) -> None:
     if not data:
         return
@@ -73,6 +87,7 @@ def test_one_input(data: bytes) -> None:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = elftool.main(args)
     check(command, path, status, out.getvalue(), err.getvalue())
+    check_instrumented()
 
 
 def main() -> None:
