@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fake_hvt.h"
@@ -120,6 +121,19 @@ void fake_hvt_reset(struct fake_hvt *f, const uint8_t *data, size_t size)
             continue;
         drain(f->peer[i]);
         drain(f->mft->e[i].b.hostfd);
+    }
+}
+
+void fake_hvt_check_blocks(struct fake_hvt *f)
+{
+    for (unsigned i = 1; i < FAKE_HVT_ENTRIES; i++) {
+        const struct mft_entry *e = &f->mft->e[i];
+        struct stat st;
+
+        if (e->type != MFT_DEV_BLOCK_BASIC || !e->attached)
+            continue;
+        FUZZ_CHECK(fstat(e->b.hostfd, &st) == 0);
+        FUZZ_CHECK((uint64_t)st.st_size == e->u.block_basic.capacity);
     }
 }
 

@@ -44,6 +44,10 @@ void fake_hvt_init(struct fake_hvt *f);
  * the taps are drained both ways. */
 void fake_hvt_reset(struct fake_hvt *f, const uint8_t *data, size_t size);
 
+/* After an input: every block device's file still has its capacity's
+ * size (a transfer past the device would have grown it). */
+void fake_hvt_check_blocks(struct fake_hvt *f);
+
 /* The host address of guest `gpa` (no check: for the harness itself). */
 uint8_t *fake_hvt_at(struct fake_hvt *f, uint64_t gpa);
 

@@ -13,7 +13,8 @@
  *
  * Beyond memory safety (a write to read-only guest memory faults, as in
  * the tender), checked: results are 0, 1 (HALT only, status 0-255) or -1
- * with a message; every frame sent to a tap fits the device's MTU.
+ * with a message; every frame sent to a tap fits the device's MTU; no
+ * block device's file grows (no transfer ends past its device).
  */
 #include <string.h>
 #include <sys/epoll.h>
@@ -108,5 +109,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     check_sent();
+    fake_hvt_check_blocks(&fake);
     return 0;
 }

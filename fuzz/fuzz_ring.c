@@ -25,7 +25,8 @@
  * Beyond memory safety, checked: frames that reach a tap are 1 to mtu + 14
  * bytes; a pass fills only RX slots the guest had freed (rx_head never
  * more than a ring ahead of the rx_tail it saw); a served block request is
- * acknowledged with its seq.
+ * acknowledged with its seq; no block device's file grows (no transfer
+ * ends past its device).
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -239,6 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!step(&r, &in))
             break;
     check_sent();
+    fake_hvt_check_blocks(&fake);
     ring_close();
     return 0;
 }
