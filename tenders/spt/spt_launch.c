@@ -44,8 +44,8 @@
 
 #define PAGE ((uint64_t)TENDER_PAGE_SIZE)
 #define LAUNCH_CODE_PAGE (SPT_GUEST_MIN_BASE - PAGE)
-#define FAIL_MSG "solo5-spt: entering the guest failed: the tender could " \
-    "not unmap itself or install the seccomp filter\n"
+#define FAIL_MSG "solo5-spt: entering the guest failed: clearing the " \
+    "FS/GS bases, unmapping the tender or installing its filters failed\n"
 
 struct spt_launch {
     uint64_t mem_top;
