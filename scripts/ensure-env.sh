@@ -51,6 +51,10 @@ SOLO5_TEST_PACKAGES=(
     podman runc netavark iptables containerd
     # tests/container: the development image (podman with runc) and its Debian base
     podman runc mmdebstrap
+    # tests/aarch64: the cross toolchain (scons then builds the aarch64
+    # wrappers, bindings and tenders), arm64 libseccomp (multiarch), QEMU
+    # system (the VM) and user mode (unit tests), cpio for the initramfs
+    gcc-aarch64-linux-gnu libseccomp-dev:arm64 qemu-system-arm qemu-user cpio
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then
@@ -73,15 +77,40 @@ solo5_missing_packages() {
     echo "${missing[@]:-}"
 }
 
+# The foreign architectures (dpkg multiarch) that the missing packages
+# name (libseccomp-dev:arm64 -> arm64) and dpkg does not know yet.
+solo5_missing_architectures() {
+    local pkg arch missing=()
+    for pkg in $1; do
+        case $pkg in
+        *:*) arch=${pkg#*:} ;;
+        *) continue ;;
+        esac
+        if [ "$arch" != "$(dpkg --print-architecture)" ] &&
+            ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+            missing+=("$arch")
+        fi
+    done
+    echo "${missing[@]:-}"
+}
+
 solo5_ensure_packages() {
-    local missing
+    local missing arches arch
     missing=$(solo5_missing_packages)
     [ -z "$missing" ] && return 0
+    arches=$(solo5_missing_architectures "$missing")
     if [ "$(id -u)" -ne 0 ]; then
         echo "error: missing Debian packages: $missing" >&2
+        for arch in $arches; do
+            echo "error: run: sudo dpkg --add-architecture $arch" >&2
+        done
         echo "error: run: sudo apt-get install -y $missing" >&2
         exit 1
     fi
+    for arch in $arches; do
+        echo "==> adding the Debian architecture $arch (multiarch)"
+        dpkg --add-architecture "$arch"
+    done
     echo "==> installing Debian packages: $missing"
     export DEBIAN_FRONTEND=noninteractive
     # Wait for another apt (a second checkout's set-up) instead of failing.

@@ -71,6 +71,12 @@ DEVICE_TYPES: Final = {
     "NET_BASIC": MFT_DEV_NET_BASIC,
 }
 
+# The architectures unikernels are built for, by ELF e_machine (what the
+# tenders and elftool accept; targets.ARCHES describes them).
+EM_X86_64: Final = 62
+EM_AARCH64: Final = 183
+ELF_MACHINES: Final = {EM_X86_64: "x86_64", EM_AARCH64: "aarch64"}
+
 # Guest layout shared by the linker scripts and the tenders.
 GUEST_MIN_BASE: Final = 0x100000
 PAGE_SIZE: Final = 0x1000
@@ -166,6 +172,17 @@ HVT_HYPERCALL_MAX: Final = 9
 # (the rest are invalid hypercalls, not invalid ports); the bindings' I/O
 # permission bitmap opens exactly these to CPL3.
 HVT_HYPERCALL_PIO_COUNT: Final = 0x100
+
+# aarch64 (ref A2.3, A2.5): hypercall nr is a 32-bit store of the argument's
+# GPA to HVT_HYPERCALL_MMIO_BASE + (nr << HVT_HYPERCALL_MMIO_SHIFT), in a
+# 1 GiB window above the 4 GiB of RAM that no memory slot covers (so every
+# access exits) and that the guest maps as device memory.  The ring kick is
+# a 32-bit store (any value) to HVT_RING_KICK_MMIO in the same window.
+HVT_MMIO_BASE: Final = 0x1_0000_0000
+HVT_MMIO_SIZE: Final = 0x4000_0000
+HVT_HYPERCALL_MMIO_BASE: Final = HVT_MMIO_BASE
+HVT_HYPERCALL_MMIO_SHIFT: Final = 3
+HVT_RING_KICK_MMIO: Final = HVT_MMIO_BASE + 0x100
 
 # Every struct of the hvt ABI: (field, offset) in order, and sizeof (x86_64).
 HVT_STRUCTS: Final = {

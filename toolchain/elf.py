@@ -45,7 +45,6 @@ _ELFCLASS64 = 2
 _ELFDATA2LSB = 1
 _EV_CURRENT = 1
 _ET_EXEC = 2
-_EM_X86_64 = 62
 _PT_NOTE = 4
 _PN_XNUM = 0xFFFF
 
@@ -156,8 +155,9 @@ def _check_header(path: str, raw: bytes) -> tuple[int, int]:
         (phnum >= 1, "no program headers"),
         (phnum != _PN_XNUM, "e_phnum is PN_XNUM: no usable program headers"),
         (e_type == _ET_EXEC, f"not an executable ({_E_TYPES.get(e_type, e_type)})"),
-        (machine == _EM_X86_64,
-         f"not an x86_64 executable ({_MACHINES.get(machine, machine)})"),
+        (machine in abi.ELF_MACHINES,
+         f"not an {' or '.join(abi.ELF_MACHINES.values())} executable "
+         f"({_MACHINES.get(machine, machine)})"),
     )
     for ok, message in checks:
         if not ok:

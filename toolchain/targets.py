@@ -8,6 +8,8 @@ test unikernels, header constants) is derived from this table.
 import os
 from dataclasses import dataclass, field
 
+from solo5_toolchain import abi
+
 # ELF program header flags.
 PF_X = 1
 PF_W = 2
@@ -50,10 +52,10 @@ ARCHES: dict[str, Arch] = {
     a.name: a
     for a in (
         Arch(
-            "x86_64", 62, "EM_X86_64", "x86_64-linux-gnu",
+            "x86_64", abi.EM_X86_64, "EM_X86_64", "x86_64-linux-gnu",
             bindings_cflags=("-mno-sse", "-mno-mmx", "-mno-aes", "-mno-avx", "-mno-red-zone"),
         ),
-        Arch("aarch64", 183, "EM_AARCH64", "aarch64-linux-gnu"),
+        Arch("aarch64", abi.EM_AARCH64, "EM_AARCH64", "aarch64-linux-gnu"),
     )
 }
 DEFAULT_ARCH = "x86_64"

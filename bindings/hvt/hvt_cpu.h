@@ -1,15 +1,17 @@
 /*
- * hvt_cpu.h: the x86_64 descriptor tables, traps and TLS base of
- * hvt_cpu_x86_64.c, which virtio and xen build too (extra_sources in the
- * targets table).
+ * hvt_cpu.h: the descriptor tables (aarch64: vectors and stacks), traps
+ * and TLS base of hvt_cpu_<arch>.c; x86_64's is built by virtio and xen too
+ * (extra_sources in the targets table), and only it has IRQ handlers.
  */
 #ifndef HVT_CPU_H_INCLUDED
 #define HVT_CPU_H_INCLUDED
 
 #include "../bindings.h"
 
-/* Loads the guest's own GDT, TSS and IDT.  With may_use_user_mode (hvt:
- * the tender offers HVT_FEATURE_USER_MODE) it returns running at CPL3. */
+/* Loads the guest's own GDT, TSS and IDT (aarch64: VBAR_EL1, the trap
+ * stack) and sets the TLS base to 0.  With may_use_user_mode (hvt: the
+ * tender offers HVT_FEATURE_USER_MODE; x86_64 only) it returns running at
+ * CPL3. */
 void hvt_cpu_init(bool may_use_user_mode);
 void hvt_cpu_set_tls_base(uintptr_t base);
 /* Stops forever, whatever the privilege level (after HALT). */

@@ -139,8 +139,11 @@ void hvt_kvm_arch_open(struct hvt *h);
 uint64_t hvt_host_cycles(void);
 void hvt_host_relax(void);
 
-/* hvt_cpu_<arch>.c: guest page tables, GDT and the initial vCPU state. */
+/* hvt_cpu_<arch>.c: guest page tables, GDT and the initial vCPU state;
+ * whether the architecture can offer HVT_FEATURE_USER_MODE (x86_64's
+ * CPL3 guests; the I/O rings need it too). */
 int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err);
+extern const bool hvt_cpu_has_user_mode;
 
 /* hvt_exit_<arch>.c: the architecture's exits.  hvt_exit() handles the
  * exit in h->run after KVM_RUN returned: 0 to resume the guest, 1 when it

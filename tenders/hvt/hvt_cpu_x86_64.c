@@ -68,6 +68,8 @@
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
 
+const bool hvt_cpu_has_user_mode = true;
+
 /* How many bytes of [start, end) lie in the executable segments. */
 static uint64_t hvt_cpu_x_bytes(const struct hvt *h, uint64_t start,
         uint64_t end)

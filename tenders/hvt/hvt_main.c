@@ -2,12 +2,14 @@
  * hvt_main.c: solo5-hvt's main: the shared tender_main() with the hvt
  * backend (hvt_backend.c).
  *
- * Guest memory is always mapped user-accessible and the boot info says so
- * (HVT_FEATURE_USER_MODE): our bindings then run the unikernel at CPL3,
- * natively on KVMs that emulate CPL0 (docs/kvm-pvm.md); guests that do not
- * know the bit run at CPL0 exactly as on upstream's tender.  It also offers
- * the I/O rings (HVT_FEATURE_IO_RINGS, hvt_ring.c); solo5-hvt-debug and the
- * test tenders do not, and their guests use hypercalls.
+ * On x86_64 guest memory is always mapped user-accessible and the boot
+ * info says so (HVT_FEATURE_USER_MODE): our bindings then run the unikernel
+ * at CPL3, natively on KVMs that emulate CPL0 (docs/kvm-pvm.md); guests
+ * that do not know the bit run at CPL0 exactly as on upstream's tender.
+ * It also offers the I/O rings (HVT_FEATURE_IO_RINGS, hvt_ring.c);
+ * solo5-hvt-debug and the test tenders do not, and their guests use
+ * hypercalls.  On aarch64 neither is offered: the guest runs at EL1 and
+ * uses hypercalls, as upstream's.
  */
 #include "hvt.h"
 
@@ -16,7 +18,7 @@ int main(int argc, char **argv)
     struct hvt hvt = {
         .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1,
         .epoll_fd = -1, .timer_fd = -1,
-        .user_mode = true,
+        .user_mode = hvt_cpu_has_user_mode,
         .io_rings = true,
         .ring_kick_fd = -1, .ring_rx_fd = -1, .ring_poll_fd = -1,
     };

@@ -80,7 +80,7 @@ void spt_launch(struct spt_launch *l) __attribute__((noreturn));
 
 /* spt_launch_<arch>.c: the highest user address + 1 a mapping can have,
  * and the architecture's part of the launch block (SPT_LAUNCH_ARCH). */
-extern const uint64_t spt_launch_user_top;
+uint64_t spt_launch_user_top(void);
 void spt_launch_arch_setup(uint8_t *arch);
 
 #endif /* SPT_H */

@@ -89,6 +89,8 @@ static int launch_code_place(struct tender_err *err)
         return tender_err_set(err, "the launch code (%zu bytes) exceeds a "
                 "page", size);
     memcpy(page, spt_launch_code, size);
+    /* Instruction fetch must see the copy (aarch64: clean + invalidate). */
+    __builtin___clear_cache((char *)page, (char *)page + size);
     if (mprotect(page, PAGE, PROT_READ | PROT_EXEC) != 0)
         return tender_err_set(err, "mprotect of the launch code page "
                 "failed: %s", strerror(errno));
@@ -116,7 +118,7 @@ struct spt_launch *spt_launch_prepare(struct tender *t,
     l->unmap[0][0] = 0;
     l->unmap[0][1] = SPT_HOST_MEM_BASE;
     l->unmap[1][0] = t->mem.size;
-    l->unmap[1][1] = spt_launch_user_top - t->mem.size;
+    l->unmap[1][1] = spt_launch_user_top() - t->mem.size;
     l->wipe[0] = base;
     l->wipe[1] = end - base;
     memcpy(l->fail_msg, FAIL_MSG, sizeof(FAIL_MSG));

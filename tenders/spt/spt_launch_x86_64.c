@@ -27,7 +27,10 @@
 /* Everything above guest memory that a process can map: 47-bit user
  * addresses (with 5-level paging, mappings above them only exist on
  * request, and the tender makes none). */
-const uint64_t spt_launch_user_top = 0x7ffffffff000ULL;
+uint64_t spt_launch_user_top(void)
+{
+    return 0x7ffffffff000ULL;
+}
 
 _Static_assert(SPT_LAUNCH_X86_XSAVE_AREA + SPT_LAUNCH_X86_XSAVE_SIZE <=
         SPT_LAUNCH_ARCH_SIZE, "the XSAVE area must fit the arch part");

@@ -42,11 +42,17 @@ def hvt_abi_checks() -> str:
         f"CHECK(HVT_HYPERCALL_PIO_COUNT == {abi.HVT_HYPERCALL_PIO_COUNT});",
         f"CHECK(HVT_HYPERCALL_PIO_BASE == {abi.HVT_HYPERCALL_PIO_BASE});",
         f"CHECK(HVT_HYPERCALL_MAX == {abi.HVT_HYPERCALL_MAX});",
+        f"CHECK(HVT_MMIO_BASE == {abi.HVT_MMIO_BASE}ULL);",
+        f"CHECK(HVT_MMIO_SIZE == {abi.HVT_MMIO_SIZE}ULL);",
+        f"CHECK(HVT_HYPERCALL_MMIO_BASE == {abi.HVT_HYPERCALL_MMIO_BASE}ULL);",
+        f"CHECK(HVT_RING_KICK_MMIO == {abi.HVT_RING_KICK_MMIO}ULL);",
         "CHECK(HVT_HYPERCALL_RESERVED == 0);",
     ]
     for name, nr in abi.HVT_HYPERCALLS.items():
         lines.append(f"CHECK(HVT_HYPERCALL_{name} == {nr});")
         lines.append(f"CHECK(HVT_HYPERCALL_ADDRESS({nr}) == {abi.HVT_HYPERCALL_PIO_BASE + nr});")
+        mmio = abi.HVT_HYPERCALL_MMIO_BASE + (nr << abi.HVT_HYPERCALL_MMIO_SHIFT)
+        lines.append(f"CHECK(HVT_HYPERCALL_MMIO_ADDRESS({nr}) == {mmio}ULL);")
     for struct, (fields, size) in abi.HVT_STRUCTS.items():
         lines.append(f"CHECK(sizeof(struct {struct}) == {size});")
         for field, offset in fields:
@@ -102,3 +108,15 @@ def test_io_rings_bit_is_ours() -> None:
     assert abi.HVT_RING_SLOTS & (abi.HVT_RING_SLOTS - 1) == 0
     assert abi.HVT_RING_CONSOLE_SIZE & (abi.HVT_RING_CONSOLE_SIZE - 1) == 0
     assert abi.HVT_RING_NET_MAX >= abi.MFT_MAX_ENTRIES
+
+
+def test_mmio_window_is_above_ram_and_holds_every_address() -> None:
+    """aarch64: RAM (at most 4 GiB, hvt's maximum) ends where the window
+    starts, and every hypercall address and the kick lie inside it, apart
+    from each other."""
+    top_hypercall = abi.HVT_HYPERCALL_MMIO_BASE + (
+        abi.HVT_HYPERCALL_MAX << abi.HVT_HYPERCALL_MMIO_SHIFT
+    )
+    assert abi.HVT_MMIO_BASE == 4 << 30
+    assert abi.HVT_MMIO_BASE <= abi.HVT_HYPERCALL_MMIO_BASE < top_hypercall
+    assert top_hypercall <= abi.HVT_RING_KICK_MMIO < abi.HVT_MMIO_BASE + abi.HVT_MMIO_SIZE

@@ -57,16 +57,8 @@ static void check_mem(const char *rest)
         printf("ok %" PRIu64 " %d\n", bytes, adjusted);
 }
 
-static void check_insn(const char *hex)
-{
-    uint8_t insn[16];
-    size_t n = 0;
-    unsigned b;
-
-    while (n < sizeof(insn) && sscanf(hex + 2 * n, "%2x", &b) == 1)
-        insn[n++] = (uint8_t)b;
-    puts(hvt_insn_is_fpu(insn, n) ? "fpu" : "other");
-}
+/* hvt_unit_insn_<arch>.c: the architecture's instruction classes. */
+void check_insn(const char *hex);
 
 int main(void)
 {

@@ -73,6 +73,18 @@ def destdir_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / target_prefix.relative_to("/")
 
 
+def _other_arches() -> list[tuple[str, list[str]]]:
+    """(triple, targets) of every other architecture the build produced
+    (aarch64 when gcc-aarch64-linux-gnu is installed)."""
+    from solo5_toolchain.targets import ARCHES, DEFAULT_ARCH, targets_for
+
+    return [
+        (a.triple, list(targets_for(name)))
+        for name, a in ARCHES.items()
+        if name != DEFAULT_ARCH and (STAGE / "lib" / a.triple).is_dir()
+    ]
+
+
 def expected_files() -> list[str]:
     files = ["bin/solo5-spt", "bin/solo5-elftool"]
     files += [f"bin/{tool}" for tool in TOOLCHAIN]
@@ -81,6 +93,12 @@ def expected_files() -> list[str]:
         files += [f"lib/{TRIPLE}/solo5_{target}.o", f"lib/{TRIPLE}/solo5_{target}.lds"]
     if "hvt" in _targets():
         files += ["include/solo5/hvt_abi.h"]
+    # Other architectures: their wrappers and bindings, next to these.
+    for triple, names in _other_arches():
+        files += [f"bin/{triple}-{tool}" for tool in ("cc", "ld", "objcopy")]
+        files += [f"include/{triple}/stddef.h"]
+        for target in names:
+            files += [f"lib/{triple}/solo5_{target}.o", f"lib/{triple}/solo5_{target}.lds"]
     return files
 
 

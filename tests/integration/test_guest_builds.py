@@ -1,5 +1,6 @@
 """Every test unikernel is built for every target whose bindings the build
-produced (tests/guests/SConscript), so no case silently loses its guest."""
+produced (tests/guests/SConscript), on every architecture built, so no case
+silently loses its guest."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pytest
 from support.guest import GUESTS, TOP
 from support.paths import BUILD
 
-from solo5_toolchain.targets import TARGETS
+from solo5_toolchain.targets import ARCHES, DEFAULT_ARCH, TARGETS
 
 SOURCES = TOP / "tests" / "guests"
-LIB = BUILD / "stage" / "lib" / "x86_64-solo5-none-static"
+STAGE_LIB = BUILD / "stage" / "lib"
 
 # Guests built for fewer targets than all, and what the C file is called
 # when it is shared.
@@ -22,6 +23,7 @@ ONLY = {
     "test_blk_hostile": {"spt"},
     "test_blk_hvt_raw": {"hvt"},
     "test_ring_hostile": {"hvt"},
+    "test_mmio_hostile": {"hvt"},
     "bench_blk": {"hvt", "spt"},
     "bench_net": {"hvt", "spt"},
     "bench_gc": {"hvt", "spt"},
@@ -33,6 +35,16 @@ ONLY = {
     "test_memfill": {"hvt", "spt"},
     "test_crowd": {"hvt", "spt"},
     "test_xen_pagetables": {"xen"},
+}
+# Guests of one architecture only (their assembly is that architecture's).
+ONLY_ARCH = {
+    "test_hostile": "x86_64",
+    "test_blk_hvt_raw": "x86_64",
+    "test_ring_hostile": "x86_64",
+    "test_spt_leak": "x86_64",
+    "test_cpuid": "x86_64",
+    "test_entry_state": "x86_64",
+    "test_mmio_hostile": "aarch64",
 }
 SHARED_SOURCE = {"test_net_2if": "test_net", "test_net_ring": "test_net"}
 NOT_BUILT = {"common", "test_too_many_entries"}
@@ -46,8 +58,17 @@ def guest_names() -> list[str]:
     )
 
 
-def targets_with_bindings() -> list[str]:
-    return [t for t in TARGETS if t != "stub" and (LIB / f"solo5_{t}.o").is_file()]
+def arches_built() -> list[str]:
+    return [a for a, arch in ARCHES.items() if (STAGE_LIB / arch.triple).is_dir()]
+
+
+def guests_dir(arch: str) -> Path:
+    return GUESTS if arch == DEFAULT_ARCH else TOP / "build" / "cross" / arch / "tests"
+
+
+def targets_with_bindings(arch: str) -> list[str]:
+    lib = STAGE_LIB / ARCHES[arch].triple
+    return [t for t in TARGETS if t != "stub" and (lib / f"solo5_{t}.o").is_file()]
 
 
 def test_guest_sources_are_complete() -> None:
@@ -56,12 +77,16 @@ def test_guest_sources_are_complete() -> None:
         assert (SOURCES / source / f"{source}.c").is_file(), f"{name} has no C source"
 
 
+@pytest.mark.parametrize("arch", arches_built())
 @pytest.mark.parametrize("name", guest_names())
-def test_guest_is_built_for_every_target(name: str) -> None:
-    wanted = [t for t in targets_with_bindings() if t in ONLY.get(name, set(TARGETS))]
+def test_guest_is_built_for_every_target(name: str, arch: str) -> None:
+    if ONLY_ARCH.get(name, arch) != arch:
+        assert not (guests_dir(arch) / name).exists(), f"{name} is built for {arch}"
+        return
+    wanted = [t for t in targets_with_bindings(arch) if t in ONLY.get(name, set(TARGETS))]
     assert wanted, f"{name} is built for no target"
-    missing = [t for t in wanted if not (GUESTS / name / f"{name}.{t}").is_file()]
-    assert not missing, f"{name} is not built for {missing}: run `scons -Q -j2`"
+    missing = [t for t in wanted if not (guests_dir(arch) / name / f"{name}.{t}").is_file()]
+    assert not missing, f"{name} is not built for {missing} on {arch}: run `scons -Q -j2`"
 
 
 def test_hello_is_linked_with_the_default_stub() -> None:

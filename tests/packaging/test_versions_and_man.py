@@ -14,7 +14,9 @@ from solo5_toolchain.version import VERSION, VERSION_DESCRIPTION
 
 from .conftest import TRIPLE, run, user_env
 
-WRAPPERS = {f"{TRIPLE}-{t}" for t in ("cc", "ld", "objcopy")}
+# Every architecture's wrappers (those whose compiler is installed are in
+# the prefix).
+WRAPPERS = {f"{a.triple}-{t}" for a in targets.ARCHES.values() for t in ("cc", "ld", "objcopy")}
 # Tender (without "solo5-") -> the target whose unikernels it runs.
 TENDER_TARGETS = {"hvt": "hvt", "hvt-debug": "hvt", "spt": "spt"}
 

@@ -101,7 +101,7 @@ def test_segment_past_end_of_file() -> None:
     ("kwargs", "message"),
     [
         ({"e_type": ET_DYN}, "uk: invalid executable: not an executable (ET_DYN)"),
-        ({"machine": 183}, "uk: invalid executable: not an x86_64 executable (EM_AARCH64)"),
+        ({"machine": 21}, "uk: invalid executable: not an x86_64 or aarch64 executable (EM_PPC64)"),
         ({"elfclass": 1}, "uk: invalid executable"),
     ],
 )

@@ -19,20 +19,9 @@
 #include "mft_abi.h"
 #include "spt_abi.h"
 
-#define SYS_PREAD64 17
-#define SYS_PWRITE64 18
-
-static long sys4(long nr, long a1, long a2, long a3, long a4)
-{
-    register long r10 __asm__("r10") = a4;
-    long ret;
-
-    __asm__ __volatile__("syscall"
-                         : "=a"(ret)
-                         : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10)
-                         : "rcx", "r11", "memory");
-    return ret;
-}
+/* test_blk_hostile_<arch>.c: pread64 (write = 0) or pwrite64 (write = 1)
+ * as a raw system call. */
+long sys_transfer(int write, long fd, long buf, long count, long offset);
 
 int solo5_app_main(const struct solo5_start_info *si)
 {
@@ -42,7 +31,8 @@ int solo5_app_main(const struct solo5_start_info *si)
     struct solo5_block_info info;
     solo5_handle_t h;
     uint64_t bs, cap, off, count;
-    long nr = SYS_PWRITE64, ret;
+    long ret;
+    int is_write = 1;
     int fd;
 
     guest_banner("test_blk_hostile");
@@ -68,15 +58,15 @@ int solo5_app_main(const struct solo5_start_info *si)
         off = 1ULL << 40;
         count = bs;
     } else if (strcmp(si->cmdline, "read") == 0) {
-        nr = SYS_PREAD64;
+        is_write = 0;
         off = cap;
         count = bs;
     } else {
         return guest_failure("usage: inside|beyond|straddle|huge|far|read");
     }
 
-    ret = sys4(nr, fd, (long)si->heap_start, (long)count, (long)off);
-    guest_puts(nr == SYS_PREAD64 ? "pread64" : "pwrite64");
+    ret = sys_transfer(is_write, fd, (long)si->heap_start, (long)count, (long)off);
+    guest_puts(is_write ? "pwrite64" : "pread64");
     guest_puts(" returned ");
     if (ret < 0) {
         guest_puts("-");

@@ -1,5 +1,10 @@
-/* test_fpu: SSE (movaps/mulps on an aligned float[4]) and scalar float math. */
+/* test_fpu: vector registers (test_fpu_<arch>.c: x86_64 SSE movaps/mulps,
+ * aarch64 ldr q/fmul v.4s/str q on an aligned float[4]) and scalar float
+ * math. */
 #include "guest.h"
+
+/* out[i] = in[i] * in[i] with the architecture's vector instructions. */
+void fpu_square4(const float *in, float *out);
 
 int solo5_app_main(const struct solo5_start_info *si)
 {
@@ -11,17 +16,11 @@ int solo5_app_main(const struct solo5_start_info *si)
     (void)si;
     guest_banner("test_fpu");
 
-    __asm__ __volatile__(
-        "movaps %1, %%xmm0\n\t"
-        "mulps %%xmm0, %%xmm0\n\t"
-        "movaps %%xmm0, %0"
-        : "=m"(out)
-        : "m"(in)
-        : "xmm0");
+    fpu_square4(in, out);
     scalar = x * 2.5f;
 
     if (out[0] != 4.0f || out[1] != 25.0f || out[2] != 9.0f || out[3] != 64.0f)
-        return guest_failure("SSE results are not 4, 25, 9, 64");
+        return guest_failure("vector results are not 4, 25, 9, 64");
     if (scalar != 7.5f)
         return guest_failure("3.0 * 2.5 is not 7.5");
     return guest_success();
