@@ -23,6 +23,7 @@ import argparse
 import ctypes
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,19 +58,35 @@ def quiet(argv: list[str]) -> None:
     """Run argv; its output to a file, not a pipe: a container's init keeps
     create's stdout and stderr open."""
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=errors, check=False)
+        proc = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, check=False
+        )
         if proc.returncode != 0:
             errors.seek(0)
             text = errors.read()[-500:].decode(errors="replace")
             raise RuntimeError(f"{' '.join(argv)}: status {proc.returncode}: {text}")
 
 
+def cpu_ms() -> float:
+    """CPU time of this process's reaped children (solo5-oci's commands and,
+    once reaped, the container's init and tender)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
 def container_runs(root: Path, bundle: Path, cgroup: str, runs: int) -> dict[str, list[float]]:
     """create, start + run to the exit, delete: each timed, `runs` times, as
-    an engine runs them (this process is the init's reaper)."""
-    phases: dict[str, list[float]] = {"create": [], "start + run": [], "delete": [],
-                                      "create + start + run": []}
+    an engine runs them (this process is the init's reaper); "cpu ..." are
+    the CPU times of the commands."""
+    phases: dict[str, list[float]] = {
+        "create": [],
+        "start + run": [],
+        "delete": [],
+        "create + start + run": [],
+        "cpu create": [],
+        "cpu start": [],
+        "cpu delete": [],
+    }
     for index in range(runs + 1):  # the first warms the caches
         cid = f"bench-{uuid.uuid4().hex[:8]}"
         config = json.loads((bundle / "config.json").read_text())
@@ -77,21 +94,30 @@ def container_runs(root: Path, bundle: Path, cgroup: str, runs: int) -> dict[str
         (bundle / "config.json").write_text(json.dumps(config))
         pid_file = root / f"{cid}.pid"
         base = [str(RUNTIME), "--root", str(root)]
-        t0 = time.perf_counter()
+        c0, t0 = cpu_ms(), time.perf_counter()
         quiet([*base, "create", "--bundle", str(bundle), "--pid-file", str(pid_file), cid])
-        t1 = time.perf_counter()
+        c1, t1 = cpu_ms(), time.perf_counter()
         quiet([*base, "start", cid])
+        c2 = cpu_ms()
         _, status = os.waitpid(int(pid_file.read_text()), 0)
         t2 = time.perf_counter()
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"the container ended with {status}")
+        c3 = cpu_ms()
         quiet([*base, "delete", cid])
-        t3 = time.perf_counter()
+        c4, t3 = cpu_ms(), time.perf_counter()
         pid_file.unlink()
         if index:
-            for name, (a, b) in {"create": (t0, t1), "start + run": (t1, t2),
-                                 "delete": (t2, t3), "create + start + run": (t0, t2)}.items():
+            for name, (a, b) in {
+                "create": (t0, t1),
+                "start + run": (t1, t2),
+                "delete": (t2, t3),
+                "create + start + run": (t0, t2),
+            }.items():
                 phases[name].append((b - a) * 1000)
+            phases["cpu create"].append(c1 - c0)
+            phases["cpu start"].append(c2 - c1)
+            phases["cpu delete"].append(c4 - c3)
     return phases
 
 
@@ -105,18 +131,31 @@ def runtime_part(runs: int, work: Path) -> None:
     print("| command | min [ms] | median [ms] | median ratio |\n|:---|---:|---:|---:|")
     cgroup = f"/solo5-oci-bench-{uuid.uuid4().hex[:8]}"
     targets = ["hvt", "spt"] if os.access("/dev/kvm", os.R_OK | os.W_OK) else ["spt"]
+    cpu: dict[str, dict[str, float]] = {}
     for target in targets:
         kernel = guest("quiet", target)
-        tender = timed(lambda k=kernel, t=target: quiet(
-            [str(STAGE_BIN / f"solo5-{t}"), "--mem=2", str(k), "--solo5:quiet"]), runs)
+        tender = timed(
+            lambda k=kernel, t=target: quiet(
+                [str(STAGE_BIN / f"solo5-{t}"), "--mem=2", str(k), "--solo5:quiet"]
+            ),
+            runs,
+        )
         inside = f"/quiet.{target}"
-        config = base_config([inside, "--solo5:quiet"],
-                             resources={"memory": {"limit": 10 << 20}})
+        config = base_config([inside, "--solo5:quiet"], resources={"memory": {"limit": 10 << 20}})
         bundle = make_bundle(work / target, {inside: kernel}, config)
         phases = container_runs(work / "root", bundle, cgroup, runs)
         print(row(f"`solo5-{target} --mem=2 test_quiet.{target}`", tender, None))
         for name, times in phases.items():
-            print(row(f"solo5-oci {name}, {target}", times, tender))
+            if not name.startswith("cpu "):
+                print(row(f"solo5-oci {name}, {target}", times, tender))
+        cpu[target] = {n[4:]: statistics.median(t) for n, t in phases.items() if n[:4] == "cpu "}
+    python = timed(lambda: quiet([sys.executable, "-I", "-S", "-c", "pass"]), runs)
+    print("\n| CPU time, median [ms] | " + " | ".join(cpu) + " |\n|:---|" + "---:|" * len(cpu))
+    for command in ("create", "start", "delete"):
+        print(
+            f"| `solo5-oci {command}` | " + " | ".join(f"{cpu[t][command]:.0f}" for t in cpu) + " |"
+        )
+    print(f"\n(`python3 -I -S -c pass`: {min(python):.1f} ms wall, minimum)")
     for hierarchy in Path("/sys/fs/cgroup").iterdir():
         path = hierarchy / cgroup.lstrip("/")
         if path.is_dir():
@@ -144,14 +183,22 @@ def podman_part(runs: int, work: Path) -> None:
         def via_podman(*args: str) -> Callable[[], None]:
             return lambda: podman_ok(podman, *args)
 
-        runc = timed(via_podman(*run[1:], "--runtime=runc", "localhost/bench-static", "/hello"),
-                     runs)
-        oci = timed(via_podman(*run[1:], f"--runtime={RUNTIME}", "localhost/bench-uni",
-                               f"/quiet.{target}", "--solo5:quiet"), runs)
+        runc = timed(
+            via_podman(*run[1:], "--runtime=runc", "localhost/bench-static", "/hello"), runs
+        )
+        oci = timed(
+            via_podman(
+                *run[1:],
+                f"--runtime={RUNTIME}",
+                "localhost/bench-uni",
+                f"/quiet.{target}",
+                "--solo5:quiet",
+            ),
+            runs,
+        )
         print("\n| command | min [ms] | median [ms] | median ratio |\n|:---|---:|---:|---:|")
         print(row("`podman run --rm --network=none` runc, static hello", runc, None))
-        print(row(f"`podman run --rm --network=none` solo5-oci, test_quiet.{target}", oci,
-                  runc))
+        print(row(f"`podman run --rm --network=none` solo5-oci, test_quiet.{target}", oci, runc))
     finally:
         podman.destroy()
 
