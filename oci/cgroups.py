@@ -165,13 +165,21 @@ def _mkdirs(base: str, rel: str, cpuset: bool, created: list[str]) -> str:
         parent, path = path, os.path.join(path, part)
         try:
             os.mkdir(path, 0o755)
+            created.append(path)
         except FileExistsError:
-            continue
-        created.append(path)
-        if cpuset:  # a new v1 cpuset cgroup starts with no CPUs nor memory nodes
-            for name in ("cpuset.cpus", "cpuset.mems"):
-                _write(os.path.join(path, name), _read(os.path.join(parent, name)))
+            pass
+        if cpuset:
+            _inherit_cpuset(parent, path)
     return path
+
+
+def _inherit_cpuset(parent: str, path: str) -> None:
+    """A new v1 cpuset cgroup starts with no CPUs nor memory nodes: give it
+    its parent's.  Also when it exists but is still empty: another create
+    may have made it a moment ago and not filled it yet."""
+    for name in ("cpuset.cpus", "cpuset.mems"):
+        if not _read(os.path.join(path, name)):
+            _write(os.path.join(path, name), _read(os.path.join(parent, name)))
 
 
 def _enable_v2(mountpoint: str, rel: str, wanted: Iterable[str]) -> frozenset[str]:

@@ -89,7 +89,11 @@ def files_appear(monkeypatch: pytest.MonkeyPatch) -> None:
     def write(path: str, value: str) -> None:
         Path(path).write_text(value)
 
+    def read(path: str) -> str:  # a new cgroup's files exist, empty
+        return Path(path).read_text().strip() if Path(path).exists() else ""
+
     monkeypatch.setattr(cgroups, "_write", write)
+    monkeypatch.setattr(cgroups, "_read", read)
 
 
 def fake_tree(tmp_path: Path) -> str:
@@ -124,6 +128,15 @@ def test_create_and_remove(tmp_path: Path) -> None:
     remove(made)
     assert not (tmp_path / "memory/existing").exists()
     assert (tmp_path / "cpuset/existing").is_dir()  # not ours: kept
+
+
+def test_empty_cpuset_parent_is_filled(tmp_path: Path) -> None:
+    """A parent another create made but has not filled yet gets filled."""
+    mountinfo = fake_tree(tmp_path)
+    (tmp_path / "cpuset" / "racing").mkdir()
+    create("/racing/c4", Resources(), [], mountinfo, "")
+    assert (tmp_path / "cpuset/racing/cpuset.cpus").read_text() == "0-1"
+    assert (tmp_path / "cpuset/racing/c4/cpuset.cpus").read_text() == "0-1"
 
 
 def test_cpuset_copied_from_parent(tmp_path: Path) -> None:
