@@ -154,15 +154,25 @@ def _wait_for(path: Path, timeout: float = TIMEOUT) -> str:
 
 
 @contextmanager
-def created(runtime: Runtime, bundle: Path, *create_args: str) -> Iterator[Container]:
-    """`create` run by reaper.py; deleted (--force) afterwards."""
+def created(
+    runtime: Runtime,
+    bundle: Path,
+    *create_args: str,
+    global_args: Sequence[str] = (),
+    cgroups_path: str | None = None,
+) -> Iterator[Container]:
+    """`create` run by reaper.py; deleted (--force) afterwards.  The cgroup
+    is runtime.cgroup(ID) unless `cgroups_path` (with {id}) says otherwise."""
     container_id = f"c-{uuid.uuid4().hex[:12]}"
     config = json.loads((bundle / "config.json").read_text())
-    config.setdefault("linux", {})["cgroupsPath"] = runtime.cgroup(container_id)
+    config.setdefault("linux", {})["cgroupsPath"] = (
+        cgroups_path.format(id=container_id) if cgroups_path else runtime.cgroup(container_id)
+    )
     (bundle / "config.json").write_text(json.dumps(config))
     out = bundle.parent / f"{container_id}.out"
     out.mkdir()
     argv = runtime.argv(
+        *global_args,
         "create",
         "--bundle",
         str(bundle),

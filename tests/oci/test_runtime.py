@@ -111,6 +111,26 @@ def test_delete(runtime: Runtime, tmp_path: Path) -> None:
         assert_nothing_left(runtime, container.id)
 
 
+def test_systemd_cgroup(runtime: Runtime, tmp_path: Path) -> None:
+    """--systemd-cgroup: SLICE:PREFIX:NAME, made directly in cgroupfs."""
+    from .helpers import cgroup_dirs
+
+    slice_name = f"solo5ocitest-{tmp_path.name[-8:].replace('_', '')}.slice"
+    with created(
+        runtime,
+        spinning(runtime, tmp_path, "spt"),
+        global_args=["--systemd-cgroup"],
+        cgroups_path=f"{slice_name}:s5:{{id}}",
+    ) as container:
+        assert container.created_status() == 0, container.stderr
+        scope = f"/solo5ocitest.slice/{slice_name}/s5-{container.id}.scope"
+        assert cgroup_dirs(scope), "no cgroup made"
+        pid = runtime.state(container.id)["pid"]
+        assert f":memory:{scope}\n" in Path(f"/proc/{pid}/cgroup").read_text()
+        assert runtime.run("delete", "--force", container.id).status == 0
+    assert not cgroup_dirs("/solo5ocitest.slice"), "the slices made for it are left"
+
+
 def proc_status(pid: int) -> dict[str, str]:
     lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     return {k: v.strip() for k, _, v in (line.partition(":") for line in lines)}
