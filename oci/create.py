@@ -194,6 +194,78 @@ def _write_pid_file(path: str, pid: int) -> None:
     os.replace(tmp, path)
 
 
+def _prepare(
+    ctx: Context,
+    spec: Spec,
+    chosen: plan.Plan,
+    host: Host,
+    container_id: str,
+    console_socket: str | None,
+    made: Made,
+) -> list[str] | None:
+    """The namespaces, taps, cgroup and console; the tender's command line."""
+    namespaces.enter(spec, "network")
+    made.attached = network.attach(chosen.nets)
+    tender = chosen.tender_argv(host, made.attached) if chosen.unikernel else None
+    for kind in ("ipc", "uts"):
+        namespaces.enter(spec, kind)
+    made.cgroup = cgroups.create(
+        cgroups_path(ctx, spec, container_id),
+        spec.resources,
+        chosen.device_rules(),
+        _read("/proc/self/mountinfo"),
+        _read("/proc/self/cgroup"),
+    )
+    made.tty = _open_console(spec, console_socket)
+    return tender
+
+
+def _start_init(
+    ctx: Context,
+    spec: Spec,
+    chosen: plan.Plan,
+    container_id: str,
+    tender: list[str] | None,
+    made: Made,
+) -> None:
+    """Fork the init, which execs solo5-oci-init; return once it is ready."""
+    fifo = os.path.join(state.directory(ctx.root, container_id), state.EXEC_FIFO)
+    os.mkfifo(fifo, 0o600)
+    sync = os.pipe()
+    argv = init_argv(ctx, spec, sync[1], fifo, tender)
+    keep = [sync[1], *chosen.fds, *(a.fd for a in made.attached)]
+    _fork(spec, made, argv, keep, sync)
+    os.close(sync[1])
+    _wait_ready(sync[0])
+    os.close(sync[0])
+    if made.start_time is None:
+        raise OciError("the container's init ended before it was ready")
+
+
+def _record(ctx: Context, spec: Spec, chosen: plan.Plan, container_id: str, made: Made) -> None:
+    """state.json: what the other commands need."""
+    assert made.cgroup is not None and made.start_time is not None
+    netns = spec.namespace("network")
+    state.save(
+        ctx.root,
+        state.State(
+            id=container_id,
+            bundle=spec.bundle,
+            rootfs=spec.root,
+            pid=made.pid,
+            start_time=made.start_time,
+            created=_now(),
+            annotations=spec.annotations,
+            cgroup_leaves=list(made.cgroup.leaves),
+            cgroup_created=list(made.cgroup.created),
+            netns=netns.path if netns else None,
+            ingress=[a.iface.name for a in made.attached],
+            tender=chosen.unikernel.target if chosen.unikernel else "",
+            unikernel=chosen.unikernel.path if chosen.unikernel else "",
+        ),
+    )
+
+
 def _setup(
     ctx: Context,
     container_id: str,
@@ -207,52 +279,11 @@ def _setup(
     host = Host(ctx.bin_dir)
     chosen = plan.make(spec, host)
     try:
-        namespaces.enter(spec, "network")
-        made.attached = network.attach(chosen.nets)
-        tender = chosen.tender_argv(host, made.attached) if chosen.unikernel else None
-        for kind in ("ipc", "uts"):
-            namespaces.enter(spec, kind)
-        made.cgroup = cgroups.create(
-            cgroups_path(ctx, spec, container_id),
-            spec.resources,
-            chosen.device_rules(),
-            _read("/proc/self/mountinfo"),
-            _read("/proc/self/cgroup"),
-        )
-        made.tty = _open_console(spec, console_socket)
-        fifo = os.path.join(state.directory(ctx.root, container_id), state.EXEC_FIFO)
-        os.mkfifo(fifo, 0o600)
-        sync = os.pipe()
-        argv = init_argv(ctx, spec, sync[1], fifo, tender)
-        keep = [sync[1], *chosen.fds, *(a.fd for a in made.attached)]
-        _fork(spec, made, argv, keep, sync)
-        os.close(sync[1])
-        _wait_ready(sync[0])
-        os.close(sync[0])
+        tender = _prepare(ctx, spec, chosen, host, container_id, console_socket, made)
+        _start_init(ctx, spec, chosen, container_id, tender, made)
     finally:
         chosen.close()
-    started = made.start_time
-    if started is None:
-        raise OciError("the container's init ended before it was ready")
-    netns = spec.namespace("network")
-    state.save(
-        ctx.root,
-        state.State(
-            id=container_id,
-            bundle=spec.bundle,
-            rootfs=spec.root,
-            pid=made.pid,
-            start_time=started,
-            created=_now(),
-            annotations=spec.annotations,
-            cgroup_leaves=list(made.cgroup.leaves),
-            cgroup_created=list(made.cgroup.created),
-            netns=netns.path if netns else None,
-            ingress=[a.iface.name for a in made.attached],
-            tender=chosen.unikernel.target if chosen.unikernel else "",
-            unikernel=chosen.unikernel.path if chosen.unikernel else "",
-        ),
-    )
+    _record(ctx, spec, chosen, container_id, made)
     if pid_file:
         _write_pid_file(pid_file, made.pid)
 
