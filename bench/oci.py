@@ -6,8 +6,8 @@
 1. The runtime's own cost: `solo5-oci create` + `start` + the unikernel's run
    to its exit, as an engine drives them (this script is the child subreaper
    that reaps the container's init, as conmon is), against the tender run
-   directly on the same unikernel (test_quiet, --mem=2: the container gets a
-   10 MiB memory limit, which solo5-oci turns into --mem=2).
+   directly on the same unikernel (test_quiet, --mem=2: the container gets the
+   memory limit that solo5-oci turns into --mem=2).
 2. `podman run --rm --network=none` with solo5-oci, against the same with
    runc running a static Linux hello (private podman configuration and
    storage, removed afterwards).
@@ -39,6 +39,8 @@ sys.path.insert(0, str(TOP / "tests"))
 
 from oci.engines import Podman  # noqa: E402
 from oci.helpers import RUNTIME, base_config, guest, make_bundle  # noqa: E402
+
+from solo5_toolchain.abi import TENDER_OWN_MIB  # noqa: E402
 
 STAGE_BIN = TOP / "build" / "stage" / "bin"
 PR_SET_CHILD_SUBREAPER = 36
@@ -141,7 +143,8 @@ def runtime_part(runs: int, work: Path) -> None:
             runs,
         )
         inside = f"/quiet.{target}"
-        config = base_config([inside, "--solo5:quiet"], resources={"memory": {"limit": 10 << 20}})
+        limit = (2 + TENDER_OWN_MIB) << 20  # solo5-oci makes it --mem=2
+        config = base_config([inside, "--solo5:quiet"], resources={"memory": {"limit": limit}})
         bundle = make_bundle(work / target, {inside: kernel}, config)
         phases = container_runs(work / "root", bundle, cgroup, runs)
         print(row(f"`solo5-{target} --mem=2 test_quiet.{target}`", tender, None))

@@ -2,9 +2,9 @@
 
 The memory limit holds the whole container: the tender and the init process
 around it as well as the guest, so the guest gets the limit less
-TENDER_OVERHEAD (a tender's resident set is about 1.5 MiB with the guest's
-pages apart; the rest is room for the kernel's KVM and page-table memory
-charged to the cgroup).  hvt guests are at most 4 GiB.
+TENDER_OVERHEAD, toolchain/abi.py's TENDER_OWN_MIB: the room the tenders
+themselves insist on below their cgroup's limit (tender_memlimit.c).  hvt
+guests are at most 4 GiB.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 import resource
 
 from solo5_oci.errors import OciError
+from solo5_toolchain.abi import TENDER_OWN_MIB
 
 MIB = 1 << 20
-TENDER_OVERHEAD = 8 * MIB
+TENDER_OVERHEAD = TENDER_OWN_MIB * MIB
 MIN_GUEST_MIB = 2  # the smallest --mem a tender takes
 MAX_GUEST_MIB = {"hvt": 4096}
 

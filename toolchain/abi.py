@@ -80,6 +80,14 @@ ELF_MACHINES: Final = {EM_X86_64: "x86_64", EM_AARCH64: "aarch64"}
 # Guest layout shared by the linker scripts and the tenders.
 GUEST_MIN_BASE: Final = 0x100000
 PAGE_SIZE: Final = 0x1000
+
+# What a tender may use besides guest memory, with room to spare: a tender
+# refuses a --mem that does not leave this much of its memory cgroup's limit
+# (tenders/common/tender_memlimit.c), and solo5-oci gives a container's guest
+# its memory limit less this (oci/resources.py).  Measured: test_memfill with
+# --mem=32 in a cgroup peaked at 31 MiB of memory.max_usage_in_bytes on either
+# tender; the tender's own share is below 1 MiB of what the cgroup counts.
+TENDER_OWN_MIB: Final = 16
 INTERP: Final = "/nonexistent/solo5/"
 
 # spt (ref §3.1).

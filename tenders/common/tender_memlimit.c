@@ -23,11 +23,9 @@
 
 #include "tender.h"
 
-/* What the tender itself may use besides guest memory, with room to spare
- * (measured: test_memfill with --mem=32 in a cgroup peaked at 31 MiB of
- * memory.max_usage_in_bytes on either tender: the tender's own share is
- * below 1 MiB of what the cgroup counts). */
-#define TENDER_OWN_MIB 16
+/* TENDER_OWN_MIB, what the tender itself may use besides guest memory, is
+ * toolchain/abi.py's (solo5-oci sizes a container's guest with it too),
+ * given with -D by tenders/SConscript. */
 #define LINE 4096
 
 /* The mount point and root of the first cgroup file system in

@@ -154,8 +154,8 @@ CASES: dict[str, tuple[dict[str, str], list[str], dict[str, object], str]] = {
         HELLO,
         ["/hello.spt"],
         {"resources": {"memory": {"limit": 4 << 20}}},
-        "memory limit 4194304 bytes: a unikernel needs 2 MiB plus 8 MiB for its tender "
-        "(at least 10 MiB)",
+        "memory limit 4194304 bytes: a unikernel needs 2 MiB plus 16 MiB for its tender "
+        "(at least 18 MiB)",
     ),
     "user namespace": (
         HELLO,
