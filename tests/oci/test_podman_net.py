@@ -46,7 +46,9 @@ def host_network() -> dict[str, str]:
         + _out(["ip", "-6", "route", "show", "table", "all"]),
         "rules": _out(["ip", "rule"]) + _out(["ip", "-6", "rule"]),
         "iptables": re.sub(r"\[\d+:\d+\]", "", iptables),
-        "nftables": _out(["nft", "list", "ruleset"]),
+        "nftables": re.sub(
+            r"counter packets \d+ bytes \d+", "counter", _out(["nft", "list", "ruleset"])
+        ),
     }
 
 
