@@ -58,24 +58,24 @@ static void version(const struct tender_backend *b)
 __attribute__((format(printf, 2, 3)))
 static void error(const struct tender_backend *b, const char *fmt, ...)
 {
+    char prefix[64];
     va_list ap;
 
-    fprintf(stderr, "%s: ", b->name);
+    snprintf(prefix, sizeof(prefix), "%s: ", b->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    tender_err_vprint(prefix, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void tender_warn(const struct tender *t, const char *fmt, ...)
 {
+    char prefix[64];
     va_list ap;
 
-    fprintf(stderr, "%s: WARNING: ", t->backend->name);
+    snprintf(prefix, sizeof(prefix), "%s: WARNING: ", t->backend->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    tender_err_vprint(prefix, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 /* Async-signal-safe: write(2) and _exit(2) only. */

@@ -45,6 +45,7 @@ ONLY_ARCH = {
     "test_cpuid": "x86_64",
     "test_entry_state": "x86_64",
     "test_mmio_hostile": "aarch64",
+    "test_xen_pagetables": "x86_64",
 }
 SHARED_SOURCE = {"test_net_2if": "test_net", "test_net_ring": "test_net"}
 NOT_BUILT = {"common", "test_too_many_entries"}
