@@ -4,7 +4,8 @@ written, removed again by `delete` with any parent directory it created.
 
 The device controller (cgroup v1) allows the container only /dev/kvm, and
 only for hvt unikernels, plus the block devices it is given; on a cgroup v2
-host device access is not restricted by a cgroup (docs/containers.md).
+host device access is not restricted by a cgroup; on both, /dev/kvm of a
+non-hvt container is covered in its mount namespace (namespaces.py).
 """
 
 from __future__ import annotations

@@ -98,17 +98,18 @@ def _open_console(spec: Spec, console_socket: str | None) -> tuple[int, int] | N
 
 def _child(
     spec: Spec,
-    cgroup: cgroups.Cgroup,
-    tty: tuple[int, int] | None,
+    made: Made,
+    hidden: list[str],
     keep: list[int],
     argv: list[str],
 ) -> None:
     """The container's init before it execs solo5-oci-init (raises on failure)."""
     import resource
 
-    cgroups.join(cgroup)
+    assert made.cgroup is not None
+    cgroups.join(made.cgroup)
     namespaces.enter(spec, "cgroup")
-    namespaces.enter_mount(spec)
+    namespaces.enter_mount(spec, hidden)
     if spec.hostname and spec.namespace("uts"):
         socket.sethostname(spec.hostname)
     for limit in spec.process.rlimits:
@@ -124,10 +125,10 @@ def _child(
         with open("/proc/self/oom_score_adj", "w", encoding="ascii") as stream:
             stream.write(str(spec.process.oom_score_adj))
     os.setsid()
-    if tty:
-        fcntl.ioctl(tty[1], termios.TIOCSCTTY, 0)
+    if made.tty:
+        fcntl.ioctl(made.tty[1], termios.TIOCSCTTY, 0)
         for fd in (0, 1, 2):
-            os.dup2(tty[1], fd)
+            os.dup2(made.tty[1], fd)
     for fd in keep:
         os.set_inheritable(fd, True)
     os.chdir("/")
@@ -142,7 +143,14 @@ def _error_line(error: BaseException, argv0: str) -> bytes:
     return f"error: {message}\n".encode()
 
 
-def _fork(spec: Spec, made: Made, argv: list[str], keep: list[int], sync: tuple[int, int]) -> None:
+def _fork(
+    spec: Spec,
+    made: Made,
+    hidden: list[str],
+    argv: list[str],
+    keep: list[int],
+    sync: tuple[int, int],
+) -> None:
     """Fork the container's init into its PID namespace.
 
     A first child enters the namespace (unshare(CLONE_NEWPID) moves only the
@@ -159,7 +167,7 @@ def _fork(spec: Spec, made: Made, argv: list[str], keep: list[int], sync: tuple[
             pid = os.fork()
             if pid == 0:
                 os.close(relay[1])
-                _child(spec, made.cgroup, made.tty, keep, argv)
+                _child(spec, made, hidden, keep, argv)
             os.write(relay[1], f"{pid}".encode())
         except BaseException as error:
             os.write(sync[1], _error_line(error, argv[0]))
@@ -234,7 +242,7 @@ def _start_init(
     sync = os.pipe()
     argv = init_argv(ctx, spec, sync[1], fifo, tender)
     keep = [sync[1], *chosen.fds, *(a.fd for a in made.attached)]
-    _fork(spec, made, argv, keep, sync)
+    _fork(spec, made, chosen.hidden_devices(), argv, keep, sync)
     os.close(sync[1])
     _wait_ready(sync[0])
     os.close(sync[0])

@@ -10,8 +10,10 @@ The mount namespace is a private copy of the host's, with a /proc of the
 container's PID namespace (so `podman top` and `nsenter` show the container's
 processes): solo5-oci does not pivot into the rootfs, as the tender is a host
 program that opens only the files solo5-oci hands it, after which its seccomp
-filter forbids opening any other.  Refused: joining another mount namespace,
-user and time namespaces.
+filter forbids opening any other.  The devices the container must not reach
+(/dev/kvm for an spt unikernel) are covered there with /dev/null, so on every
+cgroup version, not only where a v1 device cgroup denies them.
+Refused: joining another mount namespace, user and time namespaces.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def _unshare(flag: int, what: str) -> None:
     _check(libc.unshare(flag), what)
 
 
+MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
@@ -79,13 +82,18 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int) -> N
     _check(result, f"cannot mount {fstype or 'with flags'} on {target}")
 
 
-def enter_mount(spec: Spec) -> None:
-    """A private mount namespace with the PID namespace's own /proc (run by
-    the container's first process, inside its PID namespace)."""
+def enter_mount(spec: Spec, hidden: list[str]) -> None:
+    """A private mount namespace with the PID namespace's own /proc and the
+    `hidden` device nodes covered (run by the container's first process,
+    inside its PID namespace)."""
     if spec.namespace("mount") is None:
         return
     _unshare(CLONE_FLAGS["mount"], "cannot make a mount namespace")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    libc = ctypes.CDLL(None, use_errno=True)
+    for device in hidden:
+        covered = libc.mount(b"/dev/null", device.encode(), None, MS_BIND, None)
+        _check(covered, f"cannot cover {device} with /dev/null in the container")
     pid = spec.namespace("pid")
     if pid is not None and pid.path is None:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

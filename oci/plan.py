@@ -59,6 +59,12 @@ class Plan:
                 rules.append(f"b {os.major(info.st_rdev)}:{os.minor(info.st_rdev)} rw")
         return rules
 
+    def hidden_devices(self) -> list[str]:
+        """Device nodes the container must not reach on any cgroup version:
+        /dev/kvm unless the unikernel is hvt (namespaces.enter_mount covers it)."""
+        needs_kvm = self.unikernel is not None and self.unikernel.target == "hvt"
+        return [] if needs_kvm or not os.path.exists(self.kvm) else [self.kvm]
+
     def guest_args(self, attached: list[Attached]) -> list[str]:
         args = (
             [self.choices.cmdline]
