@@ -44,7 +44,9 @@ def podman(cgroup_parent: str) -> Iterator[Podman]:
     engine.destroy()
 
 
-# The test image: every unikernel the podman and containerd tests run.
+# The test image: every unikernel the podman and containerd tests run (and
+# /notes.txt, /linux.elf: a text file and this Linux ELF, which are not).
+LINUX_ELF = "/usr/bin/true"
 IMAGE_GUESTS = [
     ("hello", "hvt"),
     ("hello", "spt"),
@@ -67,6 +69,10 @@ def podman_image(podman: Podman, tmp_path_factory: pytest.TempPathFactory) -> st
     for name, target in IMAGE_GUESTS:
         shutil.copyfile(guest(name, target), context / f"{name}.{target}")
         names.append(f"{name}.{target}")
+    # Not unikernels, for the bad-input tests: a text file and a Linux ELF.
+    (context / "notes.txt").write_text("not a unikernel\n")
+    shutil.copyfile(LINUX_ELF, context / "linux.elf")
+    names += ["notes.txt", "linux.elf"]
     (context / "Containerfile").write_text(
         f'FROM scratch\nCOPY {" ".join(names)} /\nCMD ["/hello.hvt", "Hello_Solo5"]\n'
     )

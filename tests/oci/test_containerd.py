@@ -84,6 +84,27 @@ def test_error_reaches_ctr(containerd: Containerd, ctr_image: str, cgroup_parent
     assert not cgroup_dirs(f"{cgroup_parent}/{cid}")
 
 
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("/notes.txt", "/notes.txt: not an ELF file (not a Solo5 unikernel)"),
+        ("/linux.elf", "/linux.elf: invalid executable: not an executable (ET_DYN)"),
+    ],
+)
+def test_not_a_unikernel(
+    command: str, message: str, containerd: Containerd, ctr_image: str, cgroup_parent: str
+) -> None:
+    """A text file or a Linux ELF as args[0]: one line naming it, non-zero,
+    no container, task state or cgroup left."""
+    cid, status, _out, err = ctr_run(containerd, cgroup_parent, ctr_image, command)
+    assert status != 0
+    lines = [line for line in err.splitlines() if "solo5-oci: " in line]
+    assert len(lines) == 1 and message in lines[0], err
+    assert not (containerd.home / "runc" / "default" / cid).exists()
+    assert not cgroup_dirs(f"{cgroup_parent}/{cid}")
+    assert containerd.ctr("containers", "list", "--quiet").stdout == ""
+
+
 def test_build_image(containerd: Containerd, cgroup_parent: str, tmp_path: Path) -> None:
     """An image written by `solo5-oci build-image`, no engine involved."""
     import subprocess

@@ -170,6 +170,12 @@ BAD = [
         "network namespace (it has: lo)",
     ),
     (["/blk.spt"], [], "BLOCK_BASIC device 'storage': no file /solo5/block/storage in the rootfs"),
+    (["/notes.txt"], [], "/notes.txt: not an ELF file (not a Solo5 unikernel)"),
+    (
+        ["/linux.elf"],
+        [],
+        "/linux.elf: invalid executable: not an executable (ET_DYN) (not a Solo5 unikernel)",
+    ),
 ]
 
 
