@@ -48,7 +48,7 @@ def base_config(args: Sequence[str], **changes: Any) -> dict[str, Any]:
         },
     }
     for key, value in changes.items():
-        if key in ("namespaces", "resources", "uidMappings"):
+        if key in ("namespaces", "resources", "uidMappings", "seccomp"):
             config["linux"][key] = value
         else:
             config[key] = value

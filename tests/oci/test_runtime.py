@@ -185,6 +185,48 @@ def test_isolation(target: str, runtime: Runtime, tmp_path: Path) -> None:
             assert seen == "ioctl: Inappropriate ioctl for device", seen
 
 
+# What an engine's profile could be at its most permissive: it allows every
+# system call, dup explicitly.  Were it applied in place of the tender's
+# filter, test_seccomp's dup(1) would return.
+PERMISSIVE_SECCOMP = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["dup"], "action": "SCMP_ACT_ALLOW"}],
+}
+
+
+def test_engine_seccomp_keeps_the_tenders_filter(runtime: Runtime, tmp_path: Path) -> None:
+    """linux.seccomp does not replace the tender's filter: the guest's
+    forbidden system call still kills it (SIGSYS, 159)."""
+    bundle = bundle_for(tmp_path, runtime, "spt", "seccomp", seccomp=PERMISSIVE_SECCOMP)
+    container, status = run_to_end(runtime, bundle)
+    assert status == 159, container.stdout + container.stderr
+    assert "dup(1) returned" not in container.stdout, container.stdout
+
+
+def seccomp_of_tender(runtime: Runtime, bundle: Path) -> tuple[str, str]:
+    """(Seccomp, Seccomp_filters) of a spinning container's tender."""
+    with created(runtime, bundle) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        container.wait_output("spinning")
+        init = runtime.state(container.id)["pid"]
+        pids = json.loads(runtime.run("ps", "--format", "json", container.id).stdout)
+        status = proc_status(next(p for p in pids if p != init))
+        return status["Seccomp"], status["Seccomp_filters"]
+
+
+def test_engine_seccomp_adds_no_filter(runtime: Runtime, tmp_path: Path) -> None:
+    """With or without linux.seccomp, the tender runs under its own filters
+    alone (no engine filter stacked before them), and works."""
+    plain = seccomp_of_tender(runtime, spinning(runtime, tmp_path / "plain", "spt"))
+    bundle = bundle_for(
+        tmp_path / "profile", runtime, "spt", "spin", "yield", seccomp=PERMISSIVE_SECCOMP
+    )
+    assert plain[0] == "2" and int(plain[1]) >= 1, plain
+    assert seccomp_of_tender(runtime, bundle) == plain
+
+
 def test_memory_limit(runtime: Runtime, tmp_path: Path) -> None:
     """64 MiB for the container: the guest gets 64 less the tender's share,
     which the tender accepts (it refuses a --mem too close to its limit)."""
