@@ -15,7 +15,7 @@ def features() -> dict[str, object]:
         "hooks": [],
         "mountOptions": [],
         "linux": {
-            "namespaces": ["cgroup", "ipc", "network", "pid", "uts"],
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
             "capabilities": [],
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False},
             "seccomp": {"enabled": False},

@@ -292,7 +292,8 @@ def test_help_and_version(runtime: Runtime) -> None:
 def test_features(runtime: Runtime) -> None:
     result = runtime.run("features")
     features = json.loads(result.stdout)
-    assert features["linux"]["namespaces"] == ["cgroup", "ipc", "network", "pid", "uts"]
+    # mount: made (a private copy), never joined; user and time: refused.
+    assert features["linux"]["namespaces"] == ["cgroup", "ipc", "mount", "network", "pid", "uts"]
     assert features["linux"]["capabilities"] == [] and features["hooks"] == []
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,40 @@ def test_kill(target: str, sig: str, status: int, runtime: Runtime, tmp_path: Pa
         assert container.exited() == status, container.stdout + container.stderr
         if target == "hvt" and sig != "KILL":
             assert f"Exiting on signal {signal.Signals['SIG' + sig].value}" in container.stderr
+
+
+def process_state(pid: int) -> str:
+    return proc_status(pid)["State"].split()[0]
+
+
+def test_kill_all(runtime: Runtime, tmp_path: Path) -> None:
+    """kill --all signals every process of the container: SIGSTOP, which the
+    init cannot forward, stops the tender too; then CONT, then KILL."""
+    with created(runtime, spinning(runtime, tmp_path, "spt")) as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        container.wait_output("spinning")
+        pids = json.loads(runtime.run("ps", "--format", "json", container.id).stdout)
+        assert len(pids) == 2, pids
+        assert runtime.run("kill", "--all", container.id, "STOP").status == 0
+        for pid in pids:
+            deadline = time.monotonic() + 10
+            while process_state(pid) != "T":
+                assert time.monotonic() < deadline, f"{pid}: {process_state(pid)}"
+                time.sleep(0.01)
+        assert runtime.run("kill", "-a", container.id, "CONT").status == 0
+        assert runtime.run("kill", "--all", container.id, "KILL").status == 0
+        assert container.exited() == 137
+
+
+def test_create_no_pivot(runtime: Runtime, tmp_path: Path) -> None:
+    """--no-pivot (what engines pass on a ramdisk root) is accepted."""
+    bundle = bundle_for(tmp_path, runtime, "spt", "hello", "Hello_Solo5")
+    with created(runtime, bundle, "--no-pivot") as container:
+        assert container.created_status() == 0, container.stderr
+        assert runtime.run("start", container.id).status == 0
+        assert container.exited() == 0, container.stdout + container.stderr
+        assert "SUCCESS" in container.stdout
 
 
 def test_kill_before_start(runtime: Runtime, tmp_path: Path) -> None:
