@@ -26,6 +26,9 @@ class ManifestError(Exception):
     """An invalid manifest; str() is `<file>:<line>: <message>`."""
 
     def __init__(self, filename: str, line: int, message: str) -> None:
+        # One line whatever the document holds: a key or value quoted from it
+        # may contain control characters (escaped in JSON, real after parsing).
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         super().__init__(f"{filename}:{line}: {message}")
         self.filename = filename
         self.line = line

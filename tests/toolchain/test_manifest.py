@@ -53,6 +53,7 @@ def test_empty_device_list() -> None:
     ("text", "line", "message"),
     [
         (doc(extra=',\n  "foo": 3'), 5, "(root): unknown key: foo"),
+        (doc(extra=',\n  "ve\\nI\\u0007": 3'), 5, "(root): unknown key: ve\\nI\\x07"),
         ('{\n"version": 1,\n"devices": []\n}', 1, "missing .type"),
         ('{"type": "solo5.manifest",\n"devices": []}', 1, "missing .version"),
         ('{"type": "solo5.manifest",\n"version": 1}', 1, "missing .devices[]"),
