@@ -506,20 +506,24 @@ static bool hvt_ring_pending(struct hvt_ring *r)
  * kick_wanted.  Frames that arrive meanwhile wait in the taps: a guest
  * that waits for them does so in POLL, where the vCPU thread reads the
  * taps itself. */
-static void hvt_ring_sleep(struct hvt_ring *r, const struct hvt *h)
+static void hvt_ring_wait_kick(const struct hvt_ring *r, const struct hvt *h)
 {
     uint64_t v;
     ssize_t n;
 
+    do {
+        n = read(h->ring_kick_fd, &v, sizeof(v));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        hvt_ring_fatal(r, "I/O rings: read of the kick eventfd: %s",
+                strerror(errno));
+}
+
+static void hvt_ring_sleep(struct hvt_ring *r, const struct hvt *h)
+{
     __atomic_store_n(&r->area->kick_wanted, 1, __ATOMIC_SEQ_CST);
-    if (!hvt_ring_pending(r)) {
-        do {
-            n = read(h->ring_kick_fd, &v, sizeof(v));
-        } while (n < 0 && errno == EINTR);
-        if (n < 0)
-            hvt_ring_fatal(r, "I/O rings: read of the kick eventfd: %s",
-                    strerror(errno));
-    }
+    if (!hvt_ring_pending(r))
+        hvt_ring_wait_kick(r, h);
     __atomic_store_n(&r->area->kick_wanted, 0, __ATOMIC_RELAXED);
 }
 
@@ -532,10 +536,15 @@ static void *hvt_ring_thread(void *arg)
     struct tender_err err;
     bool block_last = false;    /* the last work was a block request */
 
-    /* Before anything the guest wrote is looked at. */
+    /* Asleep until the guest's first kick (kick_wanted is set from the
+     * start), which looks at nothing the guest wrote; then the filter,
+     * before anything the guest wrote is looked at.  The guest runs only
+     * once the vCPU thread has installed its own: had that failed, the
+     * process ends before this thread wakes, with one message, not two. */
+    hvt_ring_wait_kick(r, h);
     if (tender_seccomp_install(&r->prog, &r->bounds, &err) != 0)
         hvt_ring_fatal(r, "I/O rings: %s", err.msg);
-    hvt_ring_sleep(r, h);
+    __atomic_store_n(&r->area->kick_wanted, 0, __ATOMIC_RELAXED);
     idle_since = hvt_host_cycles();
     for (;;) {
         struct hvt_ring_pass pass;
@@ -585,8 +594,8 @@ int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
     struct hvt_ring *r = h->ring;
     int rc;
 
-    /* Copies: the thread installs them whenever it first runs (no wait
-     * here, which on a busy host could be long), before it looks at
+    /* Copies: the thread installs them when the guest first kicks it (no
+     * wait here, which on a busy host could be long), before it looks at
      * anything the guest wrote; if it cannot, it ends the process. */
     r->prog = *prog;
     r->bounds = *bounds;
