@@ -103,3 +103,28 @@ def test_the_aarch64_tenders_are_built_for_aarch64() -> None:
     # The prefix (what `scons install` copies) keeps the host's tenders.
     with (STAGE_BIN / "solo5-spt").open("rb") as f:
         assert ELFFile(f)["e_machine"] == "EM_X86_64"
+
+
+def test_ld_and_objcopy_wrappers_as_ocaml_solo5_uses_them(cc: Path, tmp_path: Path) -> None:
+    """Linked by the -ld wrapper (ocaml-solo5's route), with a device in the
+    manifest; stripped by the -objcopy wrapper: the notes survive both."""
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "type": "solo5.manifest", "version": 1,
+        "devices": [{"name": "service0", "type": "NET_BASIC"}],
+    }))  # fmt: skip
+    shutil.copy(EXAMPLE / "hello.c", tmp_path)
+    run(["solo5-elftool", "gen-manifest", "manifest.json", "manifest.c"], tmp_path)
+    run([cc.name, "-O2", "-g", "-c", "hello.c", "manifest.c"], tmp_path)
+    ld, objcopy = f"{ARCH.triple}-ld", f"{ARCH.triple}-objcopy"
+    run([ld, "-z", "solo5-abi=spt", "hello.o", "manifest.o", "-o", "hello.spt"], tmp_path)
+    run([objcopy, "--strip-debug", "hello.spt", "stripped.spt"], tmp_path)
+    for name in ("hello.spt", "stripped.spt"):
+        abi = json.loads(run(["solo5-elftool", "query-abi", name], tmp_path).stdout)
+        assert abi["target"] == "spt"
+        mft = json.loads(run(["solo5-elftool", "query-manifest", name], tmp_path).stdout)
+        assert mft["devices"] == [{"name": "service0", "type": "NET_BASIC"}]
+    for name, debug in (("hello.spt", True), ("stripped.spt", False)):
+        with (tmp_path / name).open("rb") as f:
+            elf = ELFFile(f)
+            assert elf["e_machine"] == "EM_AARCH64"
+            assert (elf.get_section_by_name(".debug_info") is not None) == debug, name
