@@ -102,6 +102,34 @@ bool hvt_ring_console_write(const char *buf, size_t size)
     return true;
 }
 
+/*
+ * Until the tender completed block request seq.  While the I/O thread makes
+ * rounds, spinning answers soonest; once it has made none for
+ * HVT_RING_STALL_NS it has no CPU (it may share this vCPU's, which a
+ * spinning guest does not give up until the host preempts it, milliseconds
+ * later on a busy host): an exit, any hypercall, makes the vCPU thread
+ * serve the request itself (hvt_ring_at_exit() in the tender).
+ */
+static void ring_block_wait(const struct hvt_ring_block *b, uint32_t seq)
+{
+    struct hvt_hc_walltime wt;
+    solo5_time_t now = solo5_clock_monotonic(), beat_seen = now;
+    uint32_t beat = ring_load(&hvt_ring->io_heartbeat), x;
+
+    while (ring_load(&b->done) != seq) {
+        hvt_cpu_relax();
+        now = solo5_clock_monotonic();
+        x = ring_load(&hvt_ring->io_heartbeat);
+        if (x != beat) {
+            beat = x;
+            beat_seen = now;
+        } else if (now - beat_seen > HVT_RING_STALL_NS) {
+            hvt_hypercall(HVT_HYPERCALL_WALLTIME, &wt);
+            beat_seen = solo5_clock_monotonic();
+        }
+    }
+}
+
 solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
         solo5_off_t offset, uintptr_t data, size_t size)
 {
@@ -115,8 +143,7 @@ solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
     b->op = op;
     ring_store(&b->seq, seq);
     ring_kick_if_wanted();
-    while (ring_load(&b->done) != seq)
-        hvt_cpu_relax();
+    ring_block_wait(b, seq);
     return (solo5_result_t)b->ret;
 }
 

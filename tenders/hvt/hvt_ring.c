@@ -26,7 +26,9 @@
  * first (hvt_ring_take()): the I/O thread on its rounds, the vCPU thread in
  * POLL and at HALT.  A reply the guest queued before waiting thus leaves
  * with the POLL exit even when the I/O thread has no CPU (on a small host
- * it may share the vCPU thread's, which then does not give it up).
+ * it may share the vCPU thread's, which then does not give it up).  The
+ * block request likewise (a try-lock of its own), by the vCPU thread at
+ * any exit: a guest whose request sees no progress makes one.
  *
  * The area also carries the console ring (hvt_console.c), which the thread
  * writes out on its rounds like a TX ring.
@@ -90,6 +92,7 @@ struct hvt_ring {
     unsigned n_net;
     struct hvt_ring_dev net[MFT_MAX_ENTRIES];
     uint32_t block_done;        /* last completed request seq */
+    int block_busy;             /* who serves it (hvt_ring_take()) */
     bool on;                    /* the guest set guest_on: taps are ours */
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
     uint64_t spin_cycles, busy_cycles;
@@ -437,12 +440,29 @@ static int hvt_ring_block(struct hvt_ring *r, bool *work,
             write ? HVT_READ : HVT_WRITE, err);
     if (data == NULL)
         return -1;
-    r->block_done = seq;
+    __atomic_store_n(&r->block_done, seq, __ATOMIC_RELAXED);
     __atomic_store_n(&b->ret, tender_block_serve(r->t, e, write, data,
                 q.offset, q.len), __ATOMIC_RELAXED);
     hvt_ring_store(&b->done, seq);
     *work = true;
     return 0;
+}
+
+/* The block request, by whichever thread takes it first: the I/O thread on
+ * its rounds or the vCPU thread at any exit (hvt_ring_at_exit(): a guest
+ * that sees the I/O thread make no progress, because it has no CPU, makes
+ * one); the loser skips. */
+static int hvt_ring_block_take(struct hvt_ring *r, bool *work,
+        struct tender_err *err)
+{
+    int rc;
+
+    *work = false;
+    if (!hvt_ring_take(&r->block_busy))
+        return 0;
+    rc = hvt_ring_block(r, work, err);
+    hvt_ring_give(&r->block_busy);
+    return rc;
 }
 
 bool hvt_ring_guest_on(const struct hvt *h)
@@ -459,7 +479,7 @@ int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
     bool out;
 
     *pass = (struct hvt_ring_pass){ 0 };
-    if (hvt_ring_block(r, &pass->block, err) != 0)
+    if (hvt_ring_block_take(r, &pass->block, err) != 0)
         return -1;
     pass->work = pass->block;
     /* From guest_on on, the taps are the rings' (no kick: POLL reads them
@@ -486,7 +506,8 @@ static bool hvt_ring_pending(struct hvt_ring *r)
 {
     if (hvt_console_pending(hvt_of(r->t)))
         return true;
-    if (hvt_ring_load(&r->area->block.seq) != r->block_done)
+    if (hvt_ring_load(&r->area->block.seq) !=
+            __atomic_load_n(&r->block_done, __ATOMIC_RELAXED))
         return true;
     for (unsigned i = 0; i < r->n_net; i++) {
         struct hvt_ring_dev *d = &r->net[i];
@@ -681,14 +702,17 @@ uint64_t hvt_ring_rx_ready(const struct hvt *h)
     return set;
 }
 
-/* Any exit: the frames and console bytes the guest queued leave now, from
- * the vCPU thread (the I/O thread may not get a CPU soon: it shares them
- * with this one).  Costs a load per ring when there is nothing. */
+/* Any exit: the block request, frames and console bytes the guest queued
+ * are served now, from the vCPU thread (the I/O thread may not get a CPU
+ * soon: it shares them with this one).  Costs a load per ring when there
+ * is nothing. */
 int hvt_ring_at_exit(struct hvt *h, struct tender_err *err)
 {
     struct hvt_ring *r = h->ring;
     bool work;
 
+    if (hvt_ring_block_take(r, &work, err) != 0)
+        return -1;
     if (hvt_console_out(h, &work, err) != 0)
         return -1;
     for (unsigned i = 0; i < r->n_net; i++) {

@@ -104,6 +104,15 @@ def test_valid_raw_ring_request_succeeds(tmp_path: Path) -> None:
     check_success(result)
 
 
+def test_any_exit_serves_the_block_request(tmp_path: Path) -> None:
+    """A block request the sleeping I/O thread was not kicked for is served
+    by the vCPU thread at the next hypercall exit: the bindings make one when
+    the thread makes no progress (it has no CPU), instead of spinning until
+    the host preempts the vCPU."""
+    result = run_hostile("blk_at_exit", tmp_path)
+    check_success(result)
+
+
 def test_kicks_wake_the_thread_before_and_after_the_ioeventfd(tmp_path: Path) -> None:
     """100 console lines, each written while the I/O thread sleeps: the
     kick that wakes it is an exit for the first 64 and then goes through

@@ -20,6 +20,10 @@
  *                         kick (the first ones exits, the later ones through
  *                         the KVM_IOEVENTFD the tender registers on the way):
  *                         every line must be written out before the next
+ *   blk_at_exit           a valid block read published while the I/O
+ *                         thread sleeps, without a kick, then one WALLTIME
+ *                         hypercall: the exit must have served it (what the
+ *                         bindings rely on when the thread gets no CPU)
  *   kickcost              not a test: prints the mean cost of a kick (an
  *                         ioeventfd `out`) and of a WALLTIME hypercall (an
  *                         exit to the tender), 10000 each
@@ -73,15 +77,45 @@ static bool console_drained(const struct hvt_ring_area *r)
     return true;
 }
 
+/* Until the I/O thread sleeps: idle for 1 ms (it sleeps after 200 us
+ * without work) and kick_wanted set. */
+static bool thread_asleep(const struct hvt_ring_area *r)
+{
+    solo5_time_t idle_until = solo5_clock_monotonic() + 1000000;
+
+    while (solo5_clock_monotonic() < idle_until || !r->kick_wanted)
+        if (solo5_clock_monotonic() > idle_until + 5000000000ULL)
+            return false;
+    return true;
+}
+
+static int block_at_exit(struct hvt_ring_area *r, uint64_t handle)
+{
+    struct hvt_ring_block *b = &r->block;
+    uint32_t seq = b->seq + 1;
+
+    if (!thread_asleep(r))
+        return guest_failure("the I/O thread never slept");
+    memset(buf, 0xa5, sizeof(buf));
+    b->handle = handle;
+    b->offset = 0;
+    b->data = buf;
+    b->len = 512;
+    b->op = HVT_RING_BLOCK_READ;
+    __atomic_store_n(&b->seq, seq, __ATOMIC_RELEASE);   /* no kick */
+    (void)solo5_clock_wall();
+    if (__atomic_load_n(&b->done, __ATOMIC_ACQUIRE) != seq)
+        return guest_failure("block request not served at the exit");
+    if (b->ret != SOLO5_R_OK || buf[0] != 0 || buf[511] != 0)
+        return guest_failure("block request served wrongly");
+    return guest_success();
+}
+
 static int kicks(const struct hvt_ring_area *r)
 {
     for (unsigned i = 0; i < KICK_ROUNDS; i++) {
-        /* Long enough for the thread to go back to sleep (200 us idle). */
-        solo5_time_t idle_until = solo5_clock_monotonic() + 1000000;
-
-        while (solo5_clock_monotonic() < idle_until || !r->kick_wanted)
-            if (solo5_clock_monotonic() > idle_until + 5000000000ULL)
-                return guest_failure("the I/O thread never slept");
+        if (!thread_asleep(r))
+            return guest_failure("the I/O thread never slept");
         guest_puts("kick ");
         guest_put_dec(i);
         guest_puts("\n");
@@ -122,6 +156,8 @@ int solo5_app_main(const struct solo5_start_info *si)
         block(r, blk, (uintptr_t)buf, 512, 7);
     } else if (strcmp(c, "kicks") == 0) {
         return kicks(r);
+    } else if (strcmp(c, "blk_at_exit") == 0) {
+        return block_at_exit(r, blk);
     } else if (strcmp(c, "kickcost") == 0) {
         solo5_time_t t0 = solo5_clock_monotonic(), t1, t2;
 
