@@ -103,30 +103,39 @@ bool hvt_ring_console_write(const char *buf, size_t size)
 }
 
 /*
- * Until the tender completed block request seq.  While the I/O thread makes
- * rounds, spinning answers soonest; once it has made none for
- * HVT_RING_STALL_NS it has no CPU (it may share this vCPU's, which a
- * spinning guest does not give up until the host preempts it, milliseconds
- * later on a busy host): an exit, any hypercall, makes the vCPU thread
- * serve the request itself (hvt_ring_at_exit() in the tender).
+ * The guest waits for the I/O thread (a block request, room in a full TX
+ * ring).  While the thread makes rounds, spinning answers soonest; once it
+ * has made none for HVT_RING_STALL_NS it has no CPU (it may share this
+ * vCPU's, which a spinning guest does not give up until the host preempts
+ * it, milliseconds later on a busy host): an exit, any hypercall, makes the
+ * vCPU thread serve the rings itself (hvt_ring_at_exit() in the tender).
  */
-static void ring_block_wait(const struct hvt_ring_block *b, uint32_t seq)
+struct ring_wait {
+    solo5_time_t beat_seen;
+    uint32_t beat;
+};
+
+static void ring_wait_start(struct ring_wait *w)
+{
+    w->beat_seen = solo5_clock_monotonic();
+    w->beat = ring_load(&hvt_ring->io_heartbeat);
+}
+
+static void ring_wait_step(struct ring_wait *w)
 {
     struct hvt_hc_walltime wt;
-    solo5_time_t now = solo5_clock_monotonic(), beat_seen = now;
-    uint32_t beat = ring_load(&hvt_ring->io_heartbeat), x;
+    solo5_time_t now;
+    uint32_t beat;
 
-    while (ring_load(&b->done) != seq) {
-        hvt_cpu_relax();
-        now = solo5_clock_monotonic();
-        x = ring_load(&hvt_ring->io_heartbeat);
-        if (x != beat) {
-            beat = x;
-            beat_seen = now;
-        } else if (now - beat_seen > HVT_RING_STALL_NS) {
-            hvt_hypercall(HVT_HYPERCALL_WALLTIME, &wt);
-            beat_seen = solo5_clock_monotonic();
-        }
+    hvt_cpu_relax();
+    now = solo5_clock_monotonic();
+    beat = ring_load(&hvt_ring->io_heartbeat);
+    if (beat != w->beat) {
+        w->beat = beat;
+        w->beat_seen = now;
+    } else if (now - w->beat_seen > HVT_RING_STALL_NS) {
+        hvt_hypercall(HVT_HYPERCALL_WALLTIME, &wt);
+        w->beat_seen = solo5_clock_monotonic();
     }
 }
 
@@ -135,6 +144,7 @@ solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
 {
     struct hvt_ring_block *b = &hvt_ring->block;
     uint32_t seq = b->seq + 1;
+    struct ring_wait w;
 
     b->handle = handle;
     b->offset = offset;
@@ -143,7 +153,9 @@ solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
     b->op = op;
     ring_store(&b->seq, seq);
     ring_kick_if_wanted();
-    ring_block_wait(b, seq);
+    ring_wait_start(&w);
+    while (ring_load(&b->done) != seq)
+        ring_wait_step(&w);
     return (solo5_result_t)b->ret;
 }
 
@@ -154,14 +166,17 @@ solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,
     uint32_t head = n->tx_head;
     struct hvt_ring_slot *slot;
     unsigned long spin = 0;
+    struct ring_wait w = { 0 };
 
     if (size == 0 || size > n->slot_size - HVT_RING_SLOT_HDR)
         return SOLO5_R_EINVAL;
     while (head - ring_load(&n->tx_tail) >= n->slots) {
+        if (spin == 0)
+            ring_wait_start(&w);
         if (++spin == HVT_RING_TX_SPIN)
             return SOLO5_R_OK;      /* dropped */
         ring_kick_if_wanted();
-        hvt_cpu_relax();
+        ring_wait_step(&w);
     }
     slot = (struct hvt_ring_slot *)(n->tx + (head % n->slots) * n->slot_size);
     bindings_memcpy(slot + 1, buf, size);

@@ -104,12 +104,13 @@ def test_valid_raw_ring_request_succeeds(tmp_path: Path) -> None:
     check_success(result)
 
 
-def test_any_exit_serves_the_block_request(tmp_path: Path) -> None:
-    """A block request the sleeping I/O thread was not kicked for is served
-    by the vCPU thread at the next hypercall exit: the bindings make one when
-    the thread makes no progress (it has no CPU), instead of spinning until
-    the host preempts the vCPU."""
-    result = run_hostile("blk_at_exit", tmp_path)
+@pytest.mark.parametrize("case", ["blk_at_exit", "tx_at_exit"])
+def test_any_exit_serves_the_rings(case: str, tmp_path: Path) -> None:
+    """A block request or a TX frame the sleeping I/O thread was not kicked
+    for is served by the vCPU thread at the next hypercall exit: the bindings
+    make one when they wait for a thread that makes no progress (it has no
+    CPU), instead of spinning until the host preempts the vCPU."""
+    result = run_hostile(case, tmp_path)
     check_success(result)
 
 

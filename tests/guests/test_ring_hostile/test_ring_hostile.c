@@ -24,6 +24,8 @@
  *                         thread sleeps, without a kick, then one WALLTIME
  *                         hypercall: the exit must have served it (what the
  *                         bindings rely on when the thread gets no CPU)
+ *   tx_at_exit            the same with a 60-byte broadcast frame in the TX
+ *                         ring: the exit must have sent it
  *   kickcost              not a test: prints the mean cost of a kick (an
  *                         ioeventfd `out`) and of a WALLTIME hypercall (an
  *                         exit to the tender), 10000 each
@@ -111,6 +113,28 @@ static int block_at_exit(struct hvt_ring_area *r, uint64_t handle)
     return guest_success();
 }
 
+static int tx_at_exit(struct hvt_ring_area *r, struct hvt_ring_net *n)
+{
+    uint32_t head = n->tx_head;
+    struct hvt_ring_slot *slot =
+        (struct hvt_ring_slot *)(n->tx + (head % n->slots) * n->slot_size);
+    uint8_t *frame = (uint8_t *)(slot + 1);
+
+    if (!thread_asleep(r))
+        return guest_failure("the I/O thread never slept");
+    memset(frame, 0xff, 6);                 /* broadcast */
+    memset(frame + 6, 0x02, 6);             /* a local unicast source */
+    frame[12] = 0x88;                       /* local experimental ethertype */
+    frame[13] = 0xb5;
+    memset(frame + 14, 0, 46);
+    slot->len = 60;
+    __atomic_store_n(&n->tx_head, head + 1, __ATOMIC_RELEASE);     /* no kick */
+    (void)solo5_clock_wall();
+    if (__atomic_load_n(&n->tx_tail, __ATOMIC_ACQUIRE) != head + 1)
+        return guest_failure("frame not sent at the exit");
+    return guest_success();
+}
+
 static int kicks(const struct hvt_ring_area *r)
 {
     for (unsigned i = 0; i < KICK_ROUNDS; i++) {
@@ -158,6 +182,8 @@ int solo5_app_main(const struct solo5_start_info *si)
         return kicks(r);
     } else if (strcmp(c, "blk_at_exit") == 0) {
         return block_at_exit(r, blk);
+    } else if (strcmp(c, "tx_at_exit") == 0) {
+        return tx_at_exit(r, n);
     } else if (strcmp(c, "kickcost") == 0) {
         solo5_time_t t0 = solo5_clock_monotonic(), t1, t2;
 
