@@ -9,6 +9,11 @@ tender, its manifest the devices):
     org.solo5.net-args=TEMPLATE        guest arguments with the address:
                                        "--ipv4={addr}/{prefix} --ipv4-gateway={gateway}"
 
+An image may carry ours itself, as the JSON object of strings in
+/.solo5/annotations.json of its rootfs (not every engine passes an image's
+own annotations to the runtime): the container's annotations win over the
+file's, which win over urunc's.
+
 urunc's, so that images made for urunc's Solo5 support run unchanged, from
 the annotations or else from /urunc.json in the rootfs (base64 values, as
 urunc's image builder writes them): com.urunc.unikernel.{binary, cmdline,
@@ -44,6 +49,7 @@ URUNC_NET_DEVICE = URUNC + "solo5NetDev"
 URUNC_BLOCK_DEVICE = URUNC + "solo5BlkDev"
 URUNC_BLOCK = URUNC + "block"
 URUNC_JSON = "urunc.json"
+IMAGE_FILE = ".solo5/annotations.json"  # in the rootfs: the image's own
 # urunc's other keys (unikernelType, initrd, blkMntPoint, useDMBlock, ...)
 # mean nothing to a Solo5 tender: they are ignored.
 
@@ -72,23 +78,47 @@ def is_sandbox(annotations: Mapping[str, str]) -> bool:
     return any(annotations.get(key) == "sandbox" for key in SANDBOX_KEYS)
 
 
-def decode_urunc_json(text: str, where: str) -> dict[str, str]:
-    """urunc.json's keys and base64-decoded values."""
+def _strings(text: str, where: str, what: str) -> dict[str, str]:
+    """The JSON object of strings `text` (`what` names its values)."""
     try:
         data = json.loads(text)
     except ValueError as error:
         raise OciError(f"{where}: not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise OciError(f"{where}: expected a JSON object")
-    decoded = {}
     for key, value in data.items():
         if not isinstance(value, str):
-            raise OciError(f"{where}: {key}: expected a base64 string")
+            raise OciError(f"{where}: {key}: expected {what}")
+    return data
+
+
+def decode_urunc_json(text: str, where: str) -> dict[str, str]:
+    """urunc.json's keys and base64-decoded values."""
+    decoded = {}
+    for key, value in _strings(text, where, "a base64 string").items():
         try:
             decoded[key] = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise OciError(f"{where}: {key}: not base64-encoded UTF-8: {value[:40]!r}") from None
     return decoded
+
+
+def decode_image_annotations(text: str, where: str) -> dict[str, str]:
+    """The image's own annotations (IMAGE_FILE), checked as `choices` checks them."""
+    data = _strings(text, where, "a string")
+    try:
+        check_image_annotations(data)
+    except OciError as error:
+        raise OciError(f"{where}: {error}") from None
+    return data
+
+
+def check_image_annotations(values: Mapping[str, str]) -> None:
+    """An image may carry org.solo5.* annotations only, valid ones."""
+    for key in sorted(values):
+        if not key.startswith(PREFIX):
+            raise OciError(f"annotation {key}: an image carries {PREFIX}* annotations only")
+    choices(values)
 
 
 def _device(key: str, name: str) -> str:
@@ -140,9 +170,14 @@ def has_urunc(values: Mapping[str, str]) -> bool:
     return bool(values.get(URUNC_BINARY) and values.get(URUNC_HYPERVISOR))
 
 
-def choices(annotations: Mapping[str, str], urunc_json: Mapping[str, str] | None = None) -> Choices:
-    """Read every annotation solo5-oci knows; unknown org.solo5.* keys are an
-    error (a typo must not be silently ignored)."""
+def choices(
+    annotations: Mapping[str, str],
+    urunc_json: Mapping[str, str] | None = None,
+    image: Mapping[str, str] | None = None,
+) -> Choices:
+    """Read every annotation solo5-oci knows (the container's, then the
+    image's own, then urunc's); unknown org.solo5.* keys are an error (a typo
+    must not be silently ignored)."""
     if is_sandbox(annotations):
         return Choices(sandbox=True)
     source = annotations if has_urunc(annotations) or urunc_json is None else urunc_json
@@ -150,7 +185,7 @@ def choices(annotations: Mapping[str, str], urunc_json: Mapping[str, str] | None
     tender, tender_key = base.tender, base.tender_key
     net, block = dict(base.net), dict(base.block)
     net_args = None
-    for key, value in sorted(annotations.items()):
+    for key, value in sorted({**(image or {}), **annotations}.items()):
         if not key.startswith(PREFIX):
             continue
         if key == TENDER:

@@ -116,13 +116,22 @@ COMMANDS = {
         Command("features", "", "Print what this runtime supports, as JSON.", positional=(0, 0)),
         Command(
             "build-image",
-            "--output PATH [--tag NAME] [--file SRC:DEST]... [--label K=V]... UNIKERNEL [ARGS...]",
+            "--output PATH [--tag NAME] [--file SRC:DEST]... [--label K=V]... "
+            "[--annotation K=V]... UNIKERNEL [ARGS...]",
             "Write an OCI image of the hvt or spt UNIKERNEL, without any engine: the\n"
             "unikernel at /<its name> (and each --file SRC at DEST), its command\n"
             "UNIKERNEL ARGS.  PATH ending in .tar is an OCI archive (podman load -i,\n"
             "ctr image import), else an OCI layout directory (podman pull oci:PATH).\n"
-            "--tag defaults to localhost/<name without suffix>:latest.",
-            {"--output": True, "--tag": True, "--file": True, "--label": True},
+            "--tag defaults to localhost/<name without suffix>:latest.  Each\n"
+            "--annotation goes in /.solo5/annotations.json, which create reads (and\n"
+            "in the manifest): the image asks for its tender, devices, net-args.",
+            {
+                "--output": True,
+                "--tag": True,
+                "--file": True,
+                "--label": True,
+                "--annotation": True,
+            },
             {"-o": "--output", "-t": "--tag"},
             (1, -1),
         ),
@@ -310,19 +319,26 @@ def _features(ctx: Context, o: dict[str, list[str]], a: list[str], out: TextIO) 
     print_features(out)
 
 
+def _pairs(o: dict[str, list[str]], option: str) -> dict[str, str]:
+    """The KEY=VALUE items of a repeated `option`."""
+    pairs = {}
+    for item in o.get(option, []):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} {item}: expected KEY=VALUE", "build-image")
+        pairs[key] = value
+    return pairs
+
+
 def _build_image(ctx: Context, o: dict[str, list[str]], a: list[str], out: TextIO) -> None:
     from solo5_oci.image import build
 
     output = _one(o, "--output")
     if not output:
         raise UsageError("build-image: --output PATH is needed", "build-image")
-    labels = {}
-    for item in o.get("--label", []):
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--label {item}: expected KEY=VALUE", "build-image")
-        labels[key] = value
-    name = build(a[0], a[1:], output, _one(o, "--tag"), o.get("--file", []), labels)
+    labels = _pairs(o, "--label")
+    annotations = _pairs(o, "--annotation")
+    name = build(a[0], a[1:], output, _one(o, "--tag"), o.get("--file", []), labels, annotations)
     out.write(f"{name}\n")
 
 

@@ -1,7 +1,10 @@
 """`solo5-oci build-image`: a unikernel -> an OCI image, without any engine.
 
 The image holds the unikernel at /<its file name> (and any --file given),
-nothing else; its command is the unikernel and its arguments.  Output is an
+and the org.solo5.* annotations given, if any, at /.solo5/annotations.json
+(create reads them there: not every engine passes an image's annotations to
+the runtime) and in its manifest (podman copies those); nothing else.  Its command is
+the unikernel and its arguments.  Output is an
 OCI image layout: a directory (`podman pull oci:DIR`) or, for a name ending
 in .tar, the same as one archive (`podman load -i`, `ctr image import`).
 Every byte is reproducible: fixed times, owners and order.
@@ -19,6 +22,7 @@ import tarfile
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from solo5_oci.annotations import IMAGE_FILE, check_image_annotations
 from solo5_oci.errors import OciError
 from solo5_oci.unikernel import check_target
 
@@ -72,7 +76,10 @@ def layer(files: Sequence[tuple[str, bytes, int]]) -> tuple[bytes, bytes]:
 
 
 def image_blobs(
-    files: Sequence[tuple[str, bytes, int]], command: Sequence[str], labels: dict[str, str]
+    files: Sequence[tuple[str, bytes, int]],
+    command: Sequence[str],
+    labels: dict[str, str],
+    annotations: dict[str, str] | None = None,
 ) -> tuple[Blob, list[Blob]]:
     """The manifest and every blob of the image."""
     compressed, tar = layer(files)
@@ -91,6 +98,7 @@ def image_blobs(
         "mediaType": MANIFEST_TYPE,
         "config": config_blob.descriptor(),
         "layers": [layer_blob.descriptor()],
+        **({"annotations": annotations} if annotations else {}),
     }
     manifest_blob = Blob(MANIFEST_TYPE, json.dumps(manifest, sort_keys=True).encode())
     return manifest_blob, [config_blob, layer_blob, manifest_blob]
@@ -145,6 +153,13 @@ def _write_output(output: str, files: list[tuple[str, bytes]]) -> None:
         raise OciError(f"{output}: {error.strerror or error}") from None
 
 
+def annotations_file(annotations: dict[str, str]) -> tuple[str, bytes, int]:
+    """The image's own org.solo5.* annotations, checked, as a rootfs file."""
+    check_image_annotations(annotations)
+    text = json.dumps(annotations, sort_keys=True, indent=2) + "\n"
+    return "/" + IMAGE_FILE, text.encode(), 0o644
+
+
 def build(
     unikernel: str,
     args: Sequence[str],
@@ -152,8 +167,10 @@ def build(
     tag: str | None,
     extra: Sequence[str],
     labels: dict[str, str],
+    annotations: dict[str, str] | None = None,
 ) -> str:
     """Write the image; returns its tag."""
+    own = annotations_file(annotations) if annotations else None
     data, mode = _read_input(unikernel)
     _check_unikernel(unikernel, data)
     inside = "/" + os.path.basename(unikernel)
@@ -162,8 +179,12 @@ def build(
         source, sep, dest = item.partition(":")
         if not sep or not dest.startswith("/") or posixpath.normpath(dest) in ("/", inside):
             raise OciError(f"--file {item}: expected SOURCE:/ABSOLUTE/PATH in the image")
+        if own and posixpath.normpath(dest) == own[0]:
+            raise OciError(f"--file {item}: --annotation writes {own[0]}")
         files.append((posixpath.normpath(dest), *_read_input(source)))
+    if own:
+        files.append(own)
     name = tag or f"localhost/{os.path.splitext(os.path.basename(unikernel))[0]}:latest"
-    manifest, blobs = image_blobs(files, [inside, *args], labels)
+    manifest, blobs = image_blobs(files, [inside, *args], labels, annotations)
     _write_output(output, layout_files(manifest, blobs, name))
     return name

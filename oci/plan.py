@@ -12,10 +12,17 @@ import os
 import stat
 
 from solo5_oci import devices, resources
-from solo5_oci.annotations import URUNC_JSON, Choices, choices, decode_urunc_json
+from solo5_oci.annotations import (
+    IMAGE_FILE,
+    URUNC_JSON,
+    Choices,
+    choices,
+    decode_image_annotations,
+    decode_urunc_json,
+)
 from solo5_oci.errors import OciError
 from solo5_oci.network import Attached, expand_args
-from solo5_oci.rootfs import locate
+from solo5_oci.rootfs import read_small
 from solo5_oci.spec import Spec
 from solo5_oci.unikernel import Host, Unikernel, choose
 
@@ -88,25 +95,35 @@ class Plan:
         return argv
 
 
+MAX_ANNOTATION_FILE = 1 << 20
+
+
+def _rootfs_text(spec: Spec, name: str) -> str | None:
+    """The text of /`name` in the rootfs, None if the image has none."""
+    data = read_small(spec.root, "/" + name, MAX_ANNOTATION_FILE)
+    try:
+        return None if data is None else data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OciError(f"/{name} in the rootfs: not UTF-8 text") from None
+
+
 def _urunc_json(spec: Spec) -> dict[str, str] | None:
     """/urunc.json of the rootfs, decoded, if the image has one."""
-    where = f"/{URUNC_JSON} in the rootfs"
-    path = locate(spec.root, spec.root_readonly, (), "/" + URUNC_JSON).path
-    try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read(1 << 20)
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        raise OciError(f"{where}: cannot read: {error}") from None
-    return decode_urunc_json(text, where)
+    text = _rootfs_text(spec, URUNC_JSON)
+    return None if text is None else decode_urunc_json(text, f"/{URUNC_JSON} in the rootfs")
+
+
+def _image_annotations(spec: Spec) -> dict[str, str] | None:
+    """The image's own annotations (/.solo5/annotations.json), if it has them."""
+    text = _rootfs_text(spec, IMAGE_FILE)
+    return None if text is None else decode_image_annotations(text, f"/{IMAGE_FILE} in the rootfs")
 
 
 def make(spec: Spec, host: Host) -> Plan:
     """Everything the container runs, checked; files opened (Plan.close())."""
     if spec.hooks:
         raise OciError(f"hooks ({', '.join(spec.hooks)}): not supported for unikernels")
-    wanted = choices(spec.annotations, _urunc_json(spec))
+    wanted = choices(spec.annotations, _urunc_json(spec), _image_annotations(spec))
     if wanted.sandbox:
         return Plan(spec, wanted)
     chosen = choose(spec, wanted, host)

@@ -90,6 +90,29 @@ def locate(root: str, root_readonly: bool, mounts: tuple[Mount, ...], path: str)
     return HostFile(source, mount.readonly, where)
 
 
+def read_small(root: str, path: str, limit: int) -> bytes | None:
+    """The bytes of the rootfs file `path` (links followed inside `root`),
+    None if there is none; a larger or non-regular file is an error."""
+    where = f"{path} in the rootfs"
+    try:
+        fd = os.open(
+            resolve_in_root(root, path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        raise OciError(f"{where}: cannot read: {error.strerror or error}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OciError(f"{where}: not a regular file")
+        data = os.read(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OciError(f"{where}: larger than {limit} bytes")
+    return data
+
+
 def open_regular(host: HostFile, container_path: str, flags: int) -> int:
     """An fd on the regular file `host` (O_NOFOLLOW: the path is resolved)."""
     try:

@@ -1,4 +1,5 @@
-"""Annotations: ours, urunc's (annotations or /urunc.json), the sandbox."""
+"""Annotations: ours (the run's or the image's /.solo5/annotations.json),
+urunc's (annotations or /urunc.json), the sandbox."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import json
 
 import pytest
 
-from solo5_oci.annotations import Choices, choices, decode_urunc_json
+from solo5_oci.annotations import (
+    Choices,
+    check_image_annotations,
+    choices,
+    decode_image_annotations,
+    decode_urunc_json,
+)
 from solo5_oci.errors import OciError
 
 
@@ -130,3 +137,57 @@ def test_bad(annotations: dict[str, str], message: str) -> None:
 def test_sandbox(key: str) -> None:
     assert choices({key: "sandbox", "org.solo5.bogus": "x"}).sandbox
     assert not choices({key: "container"}).sandbox
+
+
+IMAGE_FILE = "/.solo5/annotations.json in the rootfs"
+MIRAGE = "--ipv4={addr}/{prefix} --ipv4-gateway={gateway}"
+
+
+def test_image_file() -> None:
+    text = json.dumps({"org.solo5.net-args": MIRAGE, "org.solo5.net.service": "eth1"})
+    image = decode_image_annotations(text, IMAGE_FILE)
+    got = choices({}, None, image)
+    assert got.net_args == MIRAGE and got.net == {"service": "eth1"}
+
+
+def test_run_beats_image_beats_urunc() -> None:
+    image = {"org.solo5.tender": "spt", "org.solo5.net-args": MIRAGE}
+    run = {"org.solo5.net-args": "limit={prefix}"}
+    got = choices(run, URUNC, image)
+    assert got.net_args == "limit={prefix}"  # the run's, key by key
+    assert got.tender == "spt" and got.tender_key == "org.solo5.tender"  # the image's
+    assert got.binary == "/unikernel/net.hvt"  # urunc's, where nothing else speaks
+    assert choices({"org.solo5.tender": "hvt"}, None, image).tender == "hvt"
+
+
+def test_sandbox_ignores_the_image() -> None:
+    sandbox = {"io.kubernetes.cri.container-type": "sandbox"}
+    assert choices(sandbox, None, {"org.solo5.tender": "spt"}) == Choices(sandbox=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not valid JSON"),
+        ('["org.solo5.tender"]', "expected a JSON object"),
+        ('{"org.solo5.tender": 1}', "org.solo5.tender: expected a string"),
+        (
+            '{"com.urunc.unikernel.binary": "/x"}',
+            "annotation com.urunc.unikernel.binary: an image carries org.solo5.* annotations only",
+        ),
+        ('{"org.solo5.tenderr": "spt"}', "annotation org.solo5.tenderr: unknown (solo5-oci"),
+        ('{"org.solo5.tender": "kvm"}', "annotation org.solo5.tender=kvm: not a Solo5 tender"),
+        ('{"org.solo5.block.storage": "disk.img"}', "expected an absolute path"),
+    ],
+)
+def test_bad_image_file(text: str, message: str) -> None:
+    with pytest.raises(OciError) as raised:
+        decode_image_annotations(text, IMAGE_FILE)
+    assert str(raised.value).startswith(f"{IMAGE_FILE}: "), raised.value
+    assert message in str(raised.value)
+
+
+def test_check_image_annotations() -> None:
+    check_image_annotations({"org.solo5.net-args": MIRAGE, "org.solo5.block.disk": "/d.img"})
+    with pytest.raises(OciError, match=r"^annotation org.solo5.net.service='eth 0': not a network"):
+        check_image_annotations({"org.solo5.net.service": "eth 0"})

@@ -175,6 +175,21 @@ CASES: dict[str, tuple[dict[str, str], list[str], dict[str, object], str]] = {
         {"hooks": {"prestart": [{"path": "/bin/true"}]}},
         "hooks (prestart): not supported for unikernels",
     ),
+    "image annotations not JSON": (
+        {**HELLO, "/.solo5/annotations.json": "{org.solo5.tender: spt}"},
+        ["/hello.spt"],
+        {},
+        "/.solo5/annotations.json in the rootfs: not valid JSON: Expecting property name "
+        "enclosed in double quotes: line 1 column 2 (char 1)",
+    ),
+    "image annotation unknown": (
+        {**HELLO, "/.solo5/annotations.json": '{"org.solo5.nett": "x"}'},
+        ["/hello.spt"],
+        {},
+        "/.solo5/annotations.json in the rootfs: annotation org.solo5.nett: unknown (solo5-oci "
+        "knows org.solo5.tender, org.solo5.net.DEVICE, org.solo5.block.DEVICE, "
+        "org.solo5.net-args)",
+    ),
     "unknown tender": (
         HELLO,
         ["/hello.spt"],

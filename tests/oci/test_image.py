@@ -101,6 +101,67 @@ def test_podman_loads_and_runs_it(unikernel: Path, podman: Podman, tmp_path: Pat
         podman("rmi", "--force", tag)
 
 
+MIRAGE = "--ipv4={addr}/{prefix} --ipv4-gateway={gateway}"
+
+
+def test_annotations(unikernel: Path, tmp_path: Path) -> None:
+    """--annotation: /.solo5/annotations.json in the rootfs, and the manifest's."""
+    out = tmp_path / "image.tar"
+    args = ["-o", str(out), "--annotation", f"org.solo5.net-args={MIRAGE}"]
+    result = build(*args, "--annotation", "org.solo5.net.service=eth1", str(unikernel))
+    assert result.returncode == 0, result.stderr
+    files = read_layout(out)
+    blob = lambda digest: files["blobs/sha256/" + digest.split(":")[1]]  # noqa: E731
+    manifest = json.loads(blob(json.loads(files["index.json"])["manifests"][0]["digest"]))
+    wanted = {"org.solo5.net-args": MIRAGE, "org.solo5.net.service": "eth1"}
+    assert manifest["annotations"] == wanted
+    with tarfile.open(fileobj=io.BytesIO(blob(manifest["layers"][0]["digest"]))) as layer:
+        assert [(m.name, m.mode) for m in layer.getmembers()] == [
+            (".solo5", 0o755),
+            (".solo5/annotations.json", 0o644),
+            (f"hello.{TARGET}", 0o755),
+        ]
+        member = layer.extractfile(".solo5/annotations.json")
+        assert member is not None and json.loads(member.read()) == wanted
+    again = tmp_path / "again.tar"
+    assert (
+        build(*args, "--annotation", "org.solo5.net.service=eth1", str(unikernel)).returncode == 0
+    )
+    assert (
+        build(
+            *args[2:],
+            "-o",
+            str(again),
+            "--annotation",
+            "org.solo5.net.service=eth1",
+            str(unikernel),
+        ).returncode
+        == 0
+    )
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_podman_runs_the_images_annotations(
+    unikernel: Path, podman: Podman, tmp_path: Path
+) -> None:
+    """The guest's command line comes from the image's org.solo5.net-args
+    only (podman 4.3 copies the manifest's annotations into config.json too;
+    test_podman's test_annotations_file_in_a_containerfile covers the file
+    alone)."""
+    out = tmp_path / "image.tar"
+    tag = f"localhost/{unique('solo5-oci-annotated')}:1"
+    args = ["-o", str(out), "-t", tag, "--annotation", "org.solo5.net-args=Hello_Solo5"]
+    assert build(*args, str(unikernel)).returncode == 0
+    loaded = podman("load", "--input", str(out))
+    assert loaded.status == 0, loaded.describe()
+    try:
+        result = podman(*podman.run_args("--rm", "--network=none"), tag)
+        assert result.status == 0, result.describe()
+        assert "Command line is: 'Hello_Solo5'" in result.stdout, result.describe()
+    finally:
+        podman("rmi", "--force", tag)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -118,6 +179,35 @@ def test_podman_loads_and_runs_it(unikernel: Path, podman: Podman, tmp_path: Pat
             "--file a:relative: expected SOURCE:/ABSOLUTE/PATH in the image",
         ),
         (["{hello}"], "build-image: --output PATH is needed"),
+        (
+            ["-o", "{tmp}/x.tar", "--annotation", "org.solo5.tendr=spt", "{hello}"],
+            "annotation org.solo5.tendr: unknown (solo5-oci knows org.solo5.tender",
+        ),
+        (
+            ["-o", "{tmp}/x.tar", "--annotation", "org.solo5.tender=qemu", "{hello}"],
+            "annotation org.solo5.tender=qemu: not a Solo5 tender solo5-oci runs",
+        ),
+        (
+            ["-o", "{tmp}/x.tar", "--annotation", "io.example=1", "{hello}"],
+            "annotation io.example: an image carries org.solo5.* annotations only",
+        ),
+        (
+            ["-o", "{tmp}/x.tar", "--annotation", "org.solo5.tender", "{hello}"],
+            "--annotation org.solo5.tender: expected KEY=VALUE",
+        ),
+        (
+            [
+                "-o",
+                "{tmp}/x.tar",
+                "--annotation",
+                "org.solo5.tender=spt",
+                "--file",
+                "{tmp}/text:/.solo5/annotations.json",
+                "{hello}",
+            ],
+            "--file {tmp}/text:/.solo5/annotations.json: --annotation writes "
+            "/.solo5/annotations.json",
+        ),
         (["-o", "{tmp}/nodir/x.tar", "{hello}"], "{tmp}/nodir/x.tar: No such file or directory"),
     ],
 )

@@ -63,6 +63,28 @@ def test_two_line_containerfile(podman: Podman, tmp_path: Path) -> None:
         podman("rmi", "--force", tag)
 
 
+def test_annotations_file_in_a_containerfile(podman: Podman, tmp_path: Path) -> None:
+    """One more COPY line puts the image's own annotations in
+    /.solo5/annotations.json (no tool, no manifest annotation): here
+    org.solo5.net-args alone gives hello its command line."""
+    target = TENDERS[0]
+    (tmp_path / f"hello.{target}").write_bytes(guest("hello", target).read_bytes())
+    (tmp_path / "solo5-annotations.json").write_text('{"org.solo5.net-args": "Hello_Solo5"}')
+    (tmp_path / "Containerfile").write_text(
+        f"FROM scratch\nCOPY hello.{target} /\n"
+        "COPY solo5-annotations.json /.solo5/annotations.json\n"
+    )
+    tag = f"localhost/{unique('solo5-oci-annotated')}"
+    built = podman("build", "--quiet", "--tag", tag, str(tmp_path))
+    assert built.status == 0, built.describe()
+    try:
+        result = podman(*podman.run_args("--rm", "--network=none"), tag, f"/hello.{target}")
+        assert result.status == 0, result.describe()
+        assert "Command line is: 'Hello_Solo5'\nSUCCESS\n" in result.stdout, result.describe()
+    finally:
+        podman("rmi", "--force", tag)
+
+
 @pytest.mark.parametrize("target", TENDERS)
 def test_run(target: str, podman: Podman, podman_image: str) -> None:
     result = podman(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from solo5_oci.errors import OciError
-from solo5_oci.rootfs import locate, resolve_in_root
+from solo5_oci.rootfs import locate, read_small, resolve_in_root
 from solo5_oci.spec import Mount
 
 
@@ -81,3 +81,17 @@ def test_not_a_bind_mount(root: Path) -> None:
 def test_relative(root: Path) -> None:
     with pytest.raises(OciError, match="expected an absolute path"):
         locate(str(root), False, (), "dir/file")
+
+
+def test_read_small(root: Path) -> None:
+    assert read_small(str(root), "/abs", 1) == b"x"
+    assert read_small(str(root), "/nosuch/file", 1) is None
+    assert read_small(str(root), "/dir/file/below", 1) is None
+    assert read_small(str(root), "/passwd", 1 << 20) is None  # not the host's /etc/passwd
+    with pytest.raises(OciError, match=r"^/dir in the rootfs: not a regular file$"):
+        read_small(str(root), "/dir", 1)
+    (root / "big").write_bytes(bytes(11))
+    with pytest.raises(OciError, match=r"^/big in the rootfs: larger than 10 bytes$"):
+        read_small(str(root), "/big", 10)
+    with pytest.raises(OciError, match=r"^/loop: too many levels of symbolic links$"):
+        read_small(str(root), "/loop", 1)

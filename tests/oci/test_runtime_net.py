@@ -117,6 +117,25 @@ def test_unikernel_owns_the_interface(
     assert sh("ip", "-n", inside, "-o", "link", "show").count("\n") == 2  # lo, eth0
 
 
+def test_template_from_the_image(pair: tuple[str, str], runtime: Runtime, tmp_path: Path) -> None:
+    """The image alone asks for the address (/.solo5/annotations.json): no
+    annotation in config.json."""
+    inside, _outside = pair
+    netns = {"type": "network", "path": f"/var/run/netns/{inside}"}
+    own = b'{"org.solo5.net-args": "limit={prefix} gw={gateway}"}'
+    files = {"/net.spt": guest("net", "spt"), "/.solo5/annotations.json": own}
+    config = base_config(["/net.spt"], namespaces=[netns])
+    assert "annotations" not in config
+    bundle = make_bundle(tmp_path / "b", files, config)
+    with created(runtime, bundle) as container:
+        assert container.created_status() == 0, container.stderr
+        init = runtime.state(container.id)["pid"]
+        argv = Path(f"/proc/{init}/cmdline").read_bytes().split(b"\0")
+        assert b"limit=24" in argv and b"gw=10.0.0.1" in argv, argv
+        assert runtime.run("delete", "--force", container.id).status == 0
+    assert "s5tap" not in sh("ip", "-n", inside, "-o", "link", "show")
+
+
 def test_interface_already_redirected(
     pair: tuple[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:
