@@ -39,7 +39,6 @@ ONLY = {
 # Guests of one architecture only (their assembly is that architecture's).
 ONLY_ARCH = {
     "test_hostile": "x86_64",
-    "test_blk_hvt_raw": "x86_64",
     "test_ring_hostile": "x86_64",
     "test_spt_leak": "x86_64",
     "test_cpuid": "x86_64",

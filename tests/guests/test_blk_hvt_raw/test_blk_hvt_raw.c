@@ -11,6 +11,9 @@
 
 static uint8_t buf[3 * 4096] __attribute__((aligned(4096)));
 
+/* The hypercall instruction itself (test_blk_hvt_raw_<arch>.c). */
+void raw_hypercall(unsigned nr, volatile void *arg);
+
 static int raw(unsigned nr, uint64_t handle, uint64_t offset, uint64_t len)
 {
     volatile struct hvt_hc_block_write a;
@@ -20,10 +23,7 @@ static int raw(unsigned nr, uint64_t handle, uint64_t offset, uint64_t len)
     a.data = buf;
     a.len = len;
     a.ret = -1;
-    __asm__ __volatile__("outl %0, %1"
-                         :
-                         : "a"((uint32_t)(uintptr_t)&a), "d"((uint16_t)HVT_HYPERCALL_ADDRESS(nr))
-                         : "memory");
+    raw_hypercall(nr, &a);
     return a.ret;
 }
 
