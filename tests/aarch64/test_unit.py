@@ -6,7 +6,9 @@ this host: the same inputs must give the same answers.
     checks, manifest validation and segment loading of tenders/common on
     every malformed unikernel of tests/support/elfgen.py and a valid one;
   - .../hvt_unit_check: hvt_gpa() (the one check of guest pointers) and
-    hvt_mem_round() on a seeded sample of requests, boundaries included.
+    hvt_mem_round() on a seeded sample of requests, boundaries included;
+  - .../tender_core_check: the dumpcore writer (tender_core.c): the same
+    core file, byte for byte, for the same guest state.
 """
 
 from __future__ import annotations
@@ -126,3 +128,32 @@ def test_hvt_pure_helpers_agree() -> None:
     # Both outcomes occur, so agreement means something.
     assert any(a.startswith("ok ") for a in answers) and any(a.startswith("err ") for a in answers)
     assert out_arm == out_x86
+
+
+# tender_core_check runs: (core file name, arguments after `dump DIR NAME`).
+CORE_NAME = "core.solo5-check.42"
+CORE_DUMPS = {
+    "plain": ["0x100000", "0x8000"],
+    "notes_and_data": [
+        "0x100000", "0x10000",
+        "note", "0x1", "00" * 336, "note", "0x2", "ab" * 512,
+        "put", "0x100000", "4096", "0x5a", "put", "0x10f000", "4096", "0xff",
+    ],
+    "resident_pages": ["0x100000", "0x20000", "resident", "0x11", "0,3,31"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CORE_DUMPS))
+def test_core_writer_agrees(case: str, tmp_path: Path) -> None:
+    """The dumpcore writer (tender_core.c) built for aarch64 writes the same
+    core file, byte for byte, as the host's build for the same guest state."""
+    native, cross = harness("tender_core_check")
+    outputs = []
+    for name, argv in (("x86_64", native), ("aarch64", cross)):
+        directory = tmp_path / name
+        directory.mkdir()
+        status, out = run(argv, "dump", str(directory), CORE_NAME, *CORE_DUMPS[case])
+        assert status == 0, out
+        outputs.append((out.replace(str(directory), "D"), (directory / CORE_NAME).read_bytes()))
+    assert outputs[0][1].startswith(b"\x7fELF") and len(outputs[0][1]) > 4096
+    assert outputs[1] == outputs[0]
