@@ -28,80 +28,84 @@
  * given with -D by tenders/SConscript. */
 #define LINE 4096
 
-/* The mount point and root of the first cgroup file system in
- * /proc/self/mountinfo that is `fstype` ("cgroup2"), or that is "cgroup"
- * with `option` ("memory") among its super options. */
-static bool cgroup_mount(const char *fstype, const char *option,
-        char *mnt, char *root, size_t size)
+/* Where the tender's memory cgroup is, for cgroup v1 (the "cgroup" file
+ * system with the memory controller) and for v2 ("cgroup2"): the mount
+ * point and root of the file system and the tender's cgroup path.  Each
+ * /proc file is read once (tens of microseconds each, at every start). */
+struct cgroup_where {
+    bool mounted, member;
+    char mnt[LINE], root[LINE], path[LINE];
+};
+
+static void cgroup_set(struct cgroup_where *w, const char *m, const char *r)
+{
+    if (w->mounted || strlen(m) >= sizeof(w->mnt) || strlen(r) >= sizeof(w->root))
+        return;
+    strcpy(w->mnt, m);
+    strcpy(w->root, r);
+    w->mounted = true;
+}
+
+/* The first mount of each kind in /proc/self/mountinfo. */
+static void cgroup_mounts(struct cgroup_where *v1, struct cgroup_where *v2)
 {
     char line[LINE];
     FILE *f = fopen("/proc/self/mountinfo", "re");
-    bool found = false;
 
     if (f == NULL)
-        return false;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
         char r[LINE], m[LINE], type[64], opts[LINE];
         const char *dash = strstr(line, " - ");
 
         if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m)
                 != 2 || sscanf(dash, " - %63s %*s %4095s", type, opts) != 2)
             continue;
-        if (strcmp(type, fstype) != 0)
-            continue;
-        if (option != NULL && strstr(opts, option) == NULL)
-            continue;
-        found = strlen(m) < size && strlen(r) < size;
-        if (found) {
-            strcpy(mnt, m);
-            strcpy(root, r);
-        }
+        if (strcmp(type, "cgroup2") == 0)
+            cgroup_set(v2, m, r);
+        else if (strcmp(type, "cgroup") == 0 && strstr(opts, "memory") != NULL)
+            cgroup_set(v1, m, r);
     }
     fclose(f);
-    return found;
 }
 
-/* The tender's cgroup path for v1's `controller`, or v2's ("" ). */
-static bool cgroup_path(const char *controller, char *path, size_t size)
+/* The tender's cgroup paths in /proc/self/cgroup: v1's memory hierarchy
+ * ("N:...memory...:PATH") and v2's ("0::PATH"). */
+static void cgroup_paths(struct cgroup_where *v1, struct cgroup_where *v2)
 {
     char line[LINE];
     FILE *f = fopen("/proc/self/cgroup", "re");
-    bool found = false;
 
     if (f == NULL)
-        return false;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
         char *list = strchr(line, ':'), *p;
+        struct cgroup_where *w;
 
         if (list == NULL || (p = strchr(++list, ':')) == NULL)
             continue;
         *p++ = '\0';
         p[strcspn(p, "\n")] = '\0';
-        if (controller[0] == '\0' ? list[0] != '\0' :
-                strstr(list, controller) == NULL)
+        w = list[0] == '\0' ? v2 : strstr(list, "memory") != NULL ? v1 : NULL;
+        if (w == NULL || w->member || strlen(p) >= sizeof(w->path))
             continue;
-        found = strlen(p) < size;
-        if (found)
-            strcpy(path, p);
+        strcpy(w->path, p);
+        w->member = true;
     }
     fclose(f);
-    return found;
 }
 
 /* The directory of the tender's cgroup in the mounted file system. */
-static bool cgroup_dir(const char *fstype, const char *controller,
-        char *dir, size_t size)
+static bool cgroup_dir(const struct cgroup_where *w, char *dir, size_t size)
 {
-    char mnt[LINE], root[LINE], path[LINE];
     const char *rel;
 
-    if (!cgroup_mount(fstype, controller[0] ? controller : NULL, mnt, root,
-                sizeof(mnt)) || !cgroup_path(controller, path, sizeof(path)))
+    if (!w->mounted || !w->member)
         return false;
     /* The mount may show a subtree (a cgroup namespace's root). */
-    rel = strncmp(path, root, strlen(root)) == 0 && strcmp(root, "/") != 0 ?
-        path + strlen(root) : path;
-    return snprintf(dir, size, "%s%s", mnt, rel) < (int)size;
+    rel = strncmp(w->path, w->root, strlen(w->root)) == 0 &&
+        strcmp(w->root, "/") != 0 ? w->path + strlen(w->root) : w->path;
+    return snprintf(dir, size, "%s%s", w->mnt, rel) < (int)size;
 }
 
 static bool read_u64(const char *file, const char *key, uint64_t *value)
@@ -145,21 +149,25 @@ static uint64_t v2_limit(char *dir, size_t mnt_len, char *where, size_t size)
  * file that sets it. */
 static uint64_t memory_limit(char *where, size_t size)
 {
-    char dir[LINE], file[LINE + 16], mnt[LINE], root[LINE];
+    struct cgroup_where v1 = { .mounted = false }, v2 = { .mounted = false };
+    char dir[LINE], file[LINE + 16];
     uint64_t limit = UINT64_MAX, v;
 
-    if (cgroup_dir("cgroup", "memory", dir, sizeof(dir))) {
+    cgroup_mounts(&v1, &v2);
+    if (!v1.mounted && !v2.mounted)
+        return limit;
+    cgroup_paths(&v1, &v2);
+    if (cgroup_dir(&v1, dir, sizeof(dir))) {
         snprintf(file, sizeof(file), "%s/memory.stat", dir);
         if (read_u64(file, "hierarchical_memory_limit ", &v) && v < limit) {
             limit = v;
             snprintf(where, size, "%s (hierarchical_memory_limit)", file);
         }
     }
-    if (cgroup_mount("cgroup2", NULL, mnt, root, sizeof(mnt)) &&
-            cgroup_dir("cgroup2", "", dir, sizeof(dir))) {
+    if (cgroup_dir(&v2, dir, sizeof(dir))) {
         char v2_where[LINE + 16];
 
-        v = v2_limit(dir, strlen(mnt), v2_where, sizeof(v2_where));
+        v = v2_limit(dir, strlen(v2.mnt), v2_where, sizeof(v2_where));
         if (v < limit) {
             limit = v;
             snprintf(where, size, "%s", v2_where);
