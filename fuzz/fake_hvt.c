@@ -88,7 +88,7 @@ void fake_hvt_init(struct fake_hvt *f)
     f->h = (struct hvt){
         .kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1, .epoll_fd = -1,
         .timer_fd = -1, .ring_kick_fd = -1, .ring_rx_fd = -1,
-        .ring_poll_fd = -1, .user_mode = true,
+        .ring_poll_fd = -1, .ring_watch_fd = -1, .user_mode = true,
         .cycle_hz = 1000000000ULL,
     };
     fake_memory(f);

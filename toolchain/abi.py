@@ -258,6 +258,8 @@ HVT_STRUCTS: Final = {
         [
             ("kick_wanted", 0),
             ("io_heartbeat", 4),
+            ("taps_watched", 8),
+            ("busy_poll_us", 12),
             ("guest_on", 64),
             ("block", 128),
             ("net", 256),

@@ -42,5 +42,7 @@ solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,
 solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
         size_t *read_size);
 bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set);
+/* After the POLL exit that followed hvt_ring_yield(): whether it got frames. */
+void hvt_ring_yield_adapt(bool polled_frames);
 
 #endif /* HVT_H_INCLUDED */

@@ -12,10 +12,15 @@
  */
 #include "hvt.h"
 
-/* How long solo5_yield() watches the RX rings before a POLL exit: a reply
- * usually arrives well within this, and spinning at CPL3 is cheap while an
+/* solo5_yield() watches the RX rings before a POLL exit for a window that
+ * adapts as KVM's halt polling does (hvt_ring_yield_adapt()), between
+ * these and the tender's busy_poll_us: spinning at CPL3 is cheap while an
  * exit costs tens of microseconds on kvm-pvm. */
-#define HVT_RING_YIELD_SPIN_NS 300000ULL
+#define HVT_RING_SPIN_MIN_NS 50000ULL
+#define HVT_RING_SPIN_START_NS 300000ULL
+/* Frames within this of a POLL exit came because we stopped spinning
+ * (hvt_ring_yield_adapt()): about two exits' worth on kvm-pvm. */
+#define HVT_RING_STARVED_NS 100000ULL
 /* ... as long as the I/O thread is seen at work: a thread that has made no
  * round for this long has no CPU (it may share this vCPU's), and waiting in
  * POLL then gives the CPU back and lets the vCPU thread serve the rings. */
@@ -27,8 +32,12 @@
 static struct hvt_ring_area *hvt_ring;
 /* The last solo5_net_read() found the RX ring empty. */
 static bool hvt_ring_rx_was_empty;
-/* When we last kicked the I/O thread awake. */
+/* solo5_yield()'s current spin window, and when the wait began. */
+static solo5_time_t hvt_ring_spin_ns = HVT_RING_SPIN_START_NS;
+static solo5_time_t hvt_ring_wait_began, hvt_ring_poll_began;
+/* When we last kicked the I/O thread awake, and its heartbeat then. */
 static solo5_time_t hvt_ring_kicked_at;
+static uint32_t hvt_ring_kicked_beat;
 
 static uint32_t ring_load(const uint32_t *p)
 {
@@ -47,16 +56,30 @@ static void ring_kick_if_wanted(void)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&hvt_ring->kick_wanted, __ATOMIC_RELAXED)) {
+        hvt_ring_kicked_beat = ring_load(&hvt_ring->io_heartbeat);
         hvt_ring_kick();
         hvt_ring_kicked_at = solo5_clock_monotonic();
     }
 }
 
-/* The I/O thread sleeps (and was not just kicked awake). */
-static bool ring_thread_asleep(solo5_time_t now)
+/* Our last kick has not been answered with a round for longer than a
+ * wake-up takes: the thread has no CPU (the host may have woken it on this
+ * vCPU's, which a spinning guest does not give up). */
+static bool ring_kick_unanswered(solo5_time_t now)
 {
-    return ring_load(&hvt_ring->kick_wanted) &&
-        now - hvt_ring_kicked_at > HVT_RING_STALL_NS;
+    return now - hvt_ring_kicked_at > HVT_RING_STALL_NS &&
+        ring_load(&hvt_ring->io_heartbeat) == hvt_ring_kicked_beat;
+}
+
+/* Frames that arrive while we spin reach the RX rings: the I/O thread is
+ * awake, or asleep on the taps too, and not stuck (ring_kick_unanswered()).
+ * Otherwise only POLL would see them. */
+static bool ring_rx_served(solo5_time_t now)
+{
+    if (ring_kick_unanswered(now))
+        return false;
+    return !ring_load(&hvt_ring->kick_wanted) ||
+        ring_load(&hvt_ring->taps_watched);
 }
 
 bool hvt_ring_init(const struct hvt_boot_info *bi)
@@ -237,31 +260,63 @@ static uint64_t ring_rx_ready(void)
  * solo5_yield() with rings: frames already there, or arriving while the
  * I/O thread works and we spin (bounded by the deadline), cost no exit.
  * The spin stops as soon as it cannot help: the thread went to sleep
- * (only POLL would see new frames) or made no round for HVT_RING_STALL_NS.
+ * without watching the taps (only POLL would see new frames) or, awake,
+ * made no round for HVT_RING_STALL_NS.
  * Returns true with *set filled if it could answer without POLL.
  */
+static solo5_time_t ring_spin_max(void)
+{
+    return (solo5_time_t)ring_load(&hvt_ring->busy_poll_us) * 1000ULL;
+}
+
 bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
 {
     solo5_time_t now = solo5_clock_monotonic();
-    solo5_time_t until = now + HVT_RING_YIELD_SPIN_NS, beat_seen = now;
-    uint32_t beat = ring_load(&hvt_ring->io_heartbeat), b;
+    solo5_time_t spin = hvt_ring_spin_ns, max = ring_spin_max();
+    solo5_time_t until = now + (spin < max ? spin : max);
 
+    hvt_ring_wait_began = now;
     if (deadline < until)
         until = deadline;
     for (;;) {
         *set = ring_rx_ready();
         if (*set != 0 || deadline <= now)
-            return true;
-        if (now >= until || ring_thread_asleep(now))
-            return false;
-        b = ring_load(&hvt_ring->io_heartbeat);
-        if (b != beat) {
-            beat = b;
-            beat_seen = now;
-        } else if (now - beat_seen > HVT_RING_STALL_NS) {
+            break;
+        if (now >= until || !ring_rx_served(now)) {
+            hvt_ring_poll_began = now;
             return false;
         }
         hvt_cpu_relax();
         now = solo5_clock_monotonic();
     }
+    /* Spun to the deadline for nothing: spin less. */
+    if (*set == 0)
+        hvt_ring_yield_adapt(false);
+    return true;
+}
+
+/*
+ * After a wait that ended in POLL: frames that came later than
+ * HVT_RING_STARVED_NS after the POLL exit, but within busy_poll_us of the
+ * wait's start, double the window (spinning longer would have caught them
+ * without an exit).  Any other wait halves it, down to HVT_RING_SPIN_MIN_NS:
+ * one that got no frames or got them late, and one whose frames came right
+ * after the exit, which is what a peer on this vCPU's CPU does: it could
+ * not send before we stopped spinning (the host does not preempt a
+ * spinning vCPU for it at once), so a longer spin would only starve it
+ * longer.  A guest that gets a frame every few hundred microseconds thus
+ * waits for each one without an exit, and an idle one spins little.
+ */
+void hvt_ring_yield_adapt(bool polled_frames)
+{
+    solo5_time_t now = solo5_clock_monotonic();
+    solo5_time_t spin = hvt_ring_spin_ns, max = ring_spin_max();
+
+    if (polled_frames && now - hvt_ring_poll_began > HVT_RING_STARVED_NS &&
+            now - hvt_ring_wait_began <= max)
+        spin = spin * 2 < max ? spin * 2 : max;
+    else
+        spin = spin / 2 > HVT_RING_SPIN_MIN_NS ? spin / 2 :
+            HVT_RING_SPIN_MIN_NS;
+    hvt_ring_spin_ns = spin;
 }

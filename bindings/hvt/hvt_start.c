@@ -101,6 +101,8 @@ void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
         poll.timeout_nsecs = deadline > now ? deadline - now : 0;
         hvt_hypercall(HVT_HYPERCALL_POLL, &poll);
     } while (poll.ready_set == 0 && solo5_clock_monotonic() < deadline);
+    if (hvt_ring_active())
+        hvt_ring_yield_adapt(poll.ready_set != 0);
     if (ready_set != NULL)
         *ready_set = poll.ready_set;
 }

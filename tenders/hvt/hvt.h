@@ -80,8 +80,10 @@ struct hvt {
     struct hvt_kvm_cpuid *kvm_cpuid;    /* x86_64: hvt_kvm_cpuid_x86_64.c */
     int ring_kick_fd, ring_rx_fd;
     int ring_poll_fd;           /* POLL's once the guest uses the rings */
+    int ring_watch_fd;          /* the I/O thread's sleep: kick and taps */
     unsigned ring_kick_exits;   /* kicks that reached the run loop */
     int ring_polling;           /* the vCPU thread is in POLL (atomic) */
+    uint32_t busy_poll_us;      /* --busy-poll (hvt_options.c) */
     const struct hvt_hooks *hooks;  /* NULL in solo5-hvt */
     void *debug;                /* the hooks' state */
 };
@@ -121,7 +123,16 @@ void *hvt_gpa(const struct hvt *h, uint64_t gpa, uint64_t len,
 
 /* hvt_backend.c: solo5-hvt as a tender_main() backend. */
 extern const struct tender_backend hvt_backend;
+
+/* hvt_options.c: hvt's own options (--busy-poll). */
 extern const struct tender_module hvt_module_core;
+/* --busy-poll's default and largest value, microseconds. */
+#define HVT_BUSY_POLL_US_DEFAULT 1000
+#define HVT_BUSY_POLL_US_MAX 1000000
+/* Parses the value of --busy-poll=: decimal microseconds, at most
+ * HVT_BUSY_POLL_US_MAX. */
+int hvt_parse_busy_poll(const char *value, uint32_t *us,
+        struct tender_err *err);
 
 /* hvt_kvm.c: the VM, its memory slot and the vCPU. */
 int hvt_kvm_init(struct hvt *h, struct tender_err *err);
@@ -211,6 +222,10 @@ int hvt_ring_poll_begin(struct hvt *h, uint64_t *ready,
 int hvt_ring_poll_fill(struct hvt *h, uint64_t *ready,
         struct tender_err *err);
 uint64_t hvt_ring_poll_end(struct hvt *h);
+/* The I/O thread's sleep set (the kick), and each tap added to it after
+ * POLL's own set has it (hvt_poll_setup(): POLL is woken first). */
+int hvt_ring_watch_setup(struct hvt *h, struct tender_err *err);
+int hvt_ring_watch_tap(struct hvt *h, int tapfd, struct tender_err *err);
 
 /* hvt_console.c: the console ring in the I/O ring area (set up by
  * hvt_ring_layout(); h->console stays NULL without rings). */

@@ -6,11 +6,6 @@
 #include "hvt.h"
 #include "tender_modules.h"
 
-/* --mem is the shared core's; hvt has no options of its own. */
-const struct tender_module hvt_module_core = {
-    .name = "core",
-};
-
 static const struct tender_module *const hvt_modules[] = {
     &hvt_module_core,
     &tender_module_block,

@@ -103,8 +103,14 @@ void hvt_debug_select_hooks(struct hvt *h)
     h->hooks = &d->hooks;
 }
 
+/* solo5-hvt's own option (--busy-poll) is about the I/O rings, which this
+ * tender does not offer (io_rings stays false). */
+static const struct tender_module hvt_debug_core = {
+    .name = "core",
+};
+
 static const struct tender_module *const hvt_debug_modules[] = {
-    &hvt_module_core,
+    &hvt_debug_core,
     &tender_module_block,
     &tender_module_net,
     &hvt_module_gdb,

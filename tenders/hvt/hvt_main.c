@@ -21,6 +21,7 @@ int main(int argc, char **argv)
         .user_mode = hvt_cpu_has_user_mode,
         .io_rings = true,
         .ring_kick_fd = -1, .ring_rx_fd = -1, .ring_poll_fd = -1,
+        .ring_watch_fd = -1, .busy_poll_us = HVT_BUSY_POLL_US_DEFAULT,
     };
 
     return tender_main(&hvt_backend, argc, argv, &hvt);

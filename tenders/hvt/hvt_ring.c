@@ -7,17 +7,21 @@
  * hvt_abi.h) beyond mem_size, served by an I/O thread of the tender:
  *
  *   - TX: the guest queues frames; the thread writes them to the tap.
- *   - RX: the thread, while it runs, reads the taps into the RX rings; the
- *     guest takes frames without exiting.  A guest that waits for frames
- *     spins while the thread runs (hvt_ring_area.io_heartbeat says it
- *     does), else waits in POLL, where the vCPU thread reads the taps
- *     itself (or is woken by the thread through an eventfd).
+ *   - RX: the thread reads the taps into the RX rings, on its rounds and
+ *     when a frame wakes it from its sleep (taps_watched); the guest takes
+ *     frames without exiting.  A guest that waits for frames spins for a
+ *     while (bounded by --busy-poll, hvt_options.c), then waits in POLL,
+ *     where the vCPU thread reads the taps itself (or is woken by the
+ *     thread through an eventfd).
  *   - Block: one request at a time, pread/pwrite straight into guest memory
  *     (every buffer through hvt_gpa()), completion in the same struct.
  *
  * The thread spins for HVT_RING_SPIN_US after its last work, then sets
- * kick_wanted and sleeps in a read of the kick eventfd.  The guest kicks (x86_64: a 32-bit `out` to HVT_RING_KICK_PORT) only when it
- * sees kick_wanted; KVM_IOEVENTFD turns that kick into an eventfd signal
+ * kick_wanted and sleeps until a kick or a frame on a tap (an epoll set of
+ * the kick eventfd and the taps; on the kick alone while an RX ring is
+ * full).  The guest kicks (x86_64: a 32-bit `out` to HVT_RING_KICK_PORT)
+ * only when it sees kick_wanted; KVM_IOEVENTFD turns that kick into an
+ * eventfd signal
  * inside the kernel, without a return to this process (if the kernel
  * refuses, the exit reaches hvt_exit_<arch>.c, which signals the eventfd
  * itself).
@@ -49,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -59,6 +64,8 @@
 #include "tender_modules.h"
 #include "tender_seccomp.h"
 
+/* The kick's tag in the thread's sleep set (taps carry 0). */
+#define HVT_RING_WATCH_KICK 1
 /* Kick exits before the kick gets a KVM_IOEVENTFD (hvt_ring_kick_exit()). */
 #define HVT_RING_KICKS_BEFORE_IOEVENTFD 64
 /* How long the I/O thread keeps polling after its last piece of work. */
@@ -198,6 +205,7 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
     r->area = (struct hvt_ring_area *)r->mem;
     /* The thread starts asleep: the guest kicks it when it has work. */
     r->area->kick_wanted = 1;
+    r->area->busy_poll_us = h->busy_poll_us;
     if (hvt_console_layout(h, &r->area->console, r->mem + console,
                 r->gpa + console, err) != 0) {
         hvt_ring_free(r);
@@ -524,9 +532,9 @@ static bool hvt_ring_pending(struct hvt_ring *r)
 }
 
 /* Until the guest kicks, which it does when it queues work and sees
- * kick_wanted.  Frames that arrive meanwhile wait in the taps: a guest
- * that waits for them does so in POLL, where the vCPU thread reads the
- * taps itself. */
+ * kick_wanted.  Frames that arrive meanwhile wait in the taps (this sleep
+ * is for before the guest turns the rings on, and for a full RX ring,
+ * which the guest kicks about when it takes a frame). */
 static void hvt_ring_wait_kick(const struct hvt_ring *r, const struct hvt *h)
 {
     uint64_t v;
@@ -540,11 +548,51 @@ static void hvt_ring_wait_kick(const struct hvt_ring *r, const struct hvt *h)
                 strerror(errno));
 }
 
+/* Until a kick or a frame on a tap (taps_watched): a guest waiting for
+ * frames keeps watching its RX rings, and the frame wakes this thread
+ * alone, as it would wake solo5-spt, unless the vCPU thread waits for it
+ * in POLL (which then takes it: hvt_poll_setup()). */
+static void hvt_ring_wait_watch(const struct hvt_ring *r, const struct hvt *h)
+{
+    struct epoll_event ev[MFT_MAX_ENTRIES + 1];
+    uint64_t v;
+    int n;
+
+    do {
+        n = epoll_pwait(h->ring_watch_fd, ev, MFT_MAX_ENTRIES + 1, -1, NULL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        hvt_ring_fatal(r, "I/O rings: epoll_pwait: %s", strerror(errno));
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.u64 == HVT_RING_WATCH_KICK)
+            (void)!read(h->ring_kick_fd, &v, sizeof(v));
+    }
+}
+
+/* An RX ring is full: its tap stays readable, so the thread sleeps on the
+ * kick alone until the guest makes room. */
+static bool hvt_ring_rx_full(const struct hvt_ring *r)
+{
+    for (unsigned i = 0; i < r->n_net; i++) {
+        if (__atomic_load_n(&r->net[i].rx_blocked, __ATOMIC_RELAXED))
+            return true;
+    }
+    return false;
+}
+
 static void hvt_ring_sleep(struct hvt_ring *r, const struct hvt *h)
 {
+    bool taps = r->on && !hvt_ring_rx_full(r);
+
+    /* Before kick_wanted: a guest that sees the thread asleep sees how. */
+    __atomic_store_n(&r->area->taps_watched, taps, __ATOMIC_RELAXED);
     __atomic_store_n(&r->area->kick_wanted, 1, __ATOMIC_SEQ_CST);
-    if (!hvt_ring_pending(r))
-        hvt_ring_wait_kick(r, h);
+    if (!hvt_ring_pending(r)) {
+        if (taps)
+            hvt_ring_wait_watch(r, h);
+        else
+            hvt_ring_wait_kick(r, h);
+    }
     __atomic_store_n(&r->area->kick_wanted, 0, __ATOMIC_RELAXED);
 }
 
@@ -758,4 +806,28 @@ uint64_t hvt_ring_poll_end(struct hvt *h)
     __atomic_store_n(&h->ring_polling, 0, __ATOMIC_SEQ_CST);
     (void)!read(h->ring_rx_fd, &v, sizeof(v));
     return hvt_ring_rx_ready(h);
+}
+
+/* The I/O thread's sleep set, before any tap is added to it. */
+int hvt_ring_watch_setup(struct hvt *h, struct tender_err *err)
+{
+    struct epoll_event kick = { .events = EPOLLIN,
+        .data.u64 = HVT_RING_WATCH_KICK };
+
+    h->ring_watch_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (h->ring_watch_fd < 0 || epoll_ctl(h->ring_watch_fd, EPOLL_CTL_ADD,
+                h->ring_kick_fd, &kick) != 0)
+        return tender_err_set(err, "epoll (I/O thread): %s",
+                strerror(errno));
+    return 0;
+}
+
+int hvt_ring_watch_tap(struct hvt *h, int tapfd, struct tender_err *err)
+{
+    struct epoll_event tap = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+
+    if (epoll_ctl(h->ring_watch_fd, EPOLL_CTL_ADD, tapfd, &tap) != 0)
+        return tender_err_set(err, "epoll (I/O thread): %s",
+                strerror(errno));
+    return 0;
 }

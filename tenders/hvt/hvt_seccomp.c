@@ -31,6 +31,8 @@
  *   read             fd == the kick eventfd                    thread
  *                                                              sleeps
  *   epoll_pwait      epfd == the rings' POLL epoll fd          POLL
+ *   epoll_pwait      epfd == the thread's epoll fd (the kick   thread
+ *                    and the taps)                             sleeps
  *   write            fd == the RX eventfd                      thread
  *   read             fd == the RX eventfd                      POLL
  *   write            fd == the kick eventfd                    kick exit
@@ -90,7 +92,7 @@ static const struct tender_seccomp_rule hvt_block_rules[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define N_CORE (N(hvt_core_rules) + 1 + 7)
+#define N_CORE (N(hvt_core_rules) + 1 + 8)
 
 /* The core rules, the architecture's pc read, plus the rings' when offered
  * (their fds are constants). */
@@ -103,6 +105,7 @@ static size_t hvt_seccomp_core(const struct hvt *h,
     const struct tender_seccomp_rule ring[] = {
         { "read", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
         { "epoll_pwait", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
+        { "epoll_pwait", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_watch_fd) } },
         { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
         { "read", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
         { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },

@@ -1,0 +1,58 @@
+/*
+ * hvt_options.c: solo5-hvt's own options (--mem is the shared core's).
+ *
+ * --busy-poll=USEC bounds how long a guest that waits for network frames
+ * in solo5_yield() watches its RX rings before it sleeps in a POLL exit
+ * (hvt_ring_area.busy_poll_us; the guest adapts its spin below this, as
+ * KVM's halt polling does: docs/kvm-pvm.md, "I/O rings").  Like Linux's
+ * net.core.busy_poll, it trades CPU time for latency: a guest whose frames
+ * come closer together than this waits for them without any exit, on a
+ * CPU of its own.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "hvt.h"
+
+#define HVT_STR_(x) #x
+#define HVT_STR(x) HVT_STR_(x)
+
+int hvt_parse_busy_poll(const char *value, uint32_t *us,
+        struct tender_err *err)
+{
+    uint32_t v = 0;
+
+    if (*value == '\0')
+        return tender_err_set(err, "Malformed argument to --busy-poll");
+    for (const char *p = value; *p != '\0'; p++) {
+        if (!isdigit((unsigned char)*p))
+            return tender_err_set(err, "Malformed argument to --busy-poll");
+        v = v * 10 + (uint32_t)(*p - '0');
+        if (v > HVT_BUSY_POLL_US_MAX)
+            return tender_err_set(err, "Malformed argument to --busy-poll "
+                    "(at most %u microseconds)", HVT_BUSY_POLL_US_MAX);
+    }
+    *us = v;
+    return 0;
+}
+
+static int hvt_core_cmdarg(struct tender *t, const char *arg,
+        struct tender_err *err)
+{
+    static const char opt[] = "--busy-poll=";
+
+    if (strncmp(arg, opt, sizeof(opt) - 1) != 0)
+        return TENDER_ARG_UNKNOWN;
+    if (hvt_parse_busy_poll(arg + sizeof(opt) - 1, &hvt_of(t)->busy_poll_us,
+                err) != 0)
+        return TENDER_ARG_INVALID;
+    return TENDER_ARG_HANDLED;
+}
+
+const struct tender_module hvt_module_core = {
+    .name = "core",
+    .handle_cmdarg = hvt_core_cmdarg,
+    .usage = "    [ --busy-poll=" HVT_STR(HVT_BUSY_POLL_US_DEFAULT) " ] "
+        "(microseconds a guest waiting for network frames may poll for "
+        "them before it sleeps; 0: never)\n",
+};
