@@ -174,12 +174,12 @@ def http_bench(rounds: int, runs: int) -> None:
             f"| {name}, /s | {h:.0f} ({s.spread(name, 'hvt')}) | "
             f"{v:.0f} ({s.spread(name, 'spt')}) | {h / v:.2f} |"
         )
-    h, v = boot["hvt"], boot["spt"]
+    bh, bs = boot["hvt"], boot["spt"]
     print(
         f"| boot to exit (--help), ms, {runs} runs: median (min) | "
-        f"{h['median_ns'] / 1e6:.2f} ({h['min_ns'] / 1e6:.2f}) | "
-        f"{v['median_ns'] / 1e6:.2f} ({v['min_ns'] / 1e6:.2f}) | "
-        f"{h['median_ns'] / v['median_ns']:.2f} |"
+        f"{bh['median_ns'] / 1e6:.2f} ({bh['min_ns'] / 1e6:.2f}) | "
+        f"{bs['median_ns'] / 1e6:.2f} ({bs['min_ns'] / 1e6:.2f}) | "
+        f"{bh['median_ns'] / bs['median_ns']:.2f} |"
     )
     print()
 

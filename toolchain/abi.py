@@ -260,6 +260,7 @@ HVT_STRUCTS: Final = {
             ("io_heartbeat", 4),
             ("taps_watched", 8),
             ("busy_poll_us", 12),
+            ("kicks_served", 16),
             ("guest_on", 64),
             ("block", 128),
             ("net", 256),

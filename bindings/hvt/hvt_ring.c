@@ -21,9 +21,10 @@
 /* Frames within this of a POLL exit came because we stopped spinning
  * (hvt_ring_yield_adapt()): about two exits' worth on kvm-pvm. */
 #define HVT_RING_STARVED_NS 100000ULL
-/* ... as long as the I/O thread is seen at work: a thread that has made no
- * round for this long has no CPU (it may share this vCPU's), and waiting in
- * POLL then gives the CPU back and lets the vCPU thread serve the rings. */
+/* A wait for the I/O thread (a block request, room in the TX ring, an
+ * answer to a kick) that sees no round of it for this long means it has no
+ * CPU (it may share this vCPU's): an exit then gives the CPU back and lets
+ * the vCPU thread serve the rings. */
 #define HVT_RING_STALL_NS 20000ULL
 /* A full TX ring is drained by the tender within microseconds; after this
  * many pause iterations the frame is dropped (as a NIC with a full queue). */
@@ -35,7 +36,9 @@ static bool hvt_ring_rx_was_empty;
 /* solo5_yield()'s current spin window, and when the wait began. */
 static solo5_time_t hvt_ring_spin_ns = HVT_RING_SPIN_START_NS;
 static solo5_time_t hvt_ring_wait_began, hvt_ring_poll_began;
-/* When we last kicked the I/O thread awake, and its heartbeat then. */
+/* Our last kick went to the I/O thread (not served by an exit): when, and
+ * the thread's heartbeat then. */
+static bool hvt_ring_kick_pending;
 static solo5_time_t hvt_ring_kicked_at;
 static uint32_t hvt_ring_kicked_beat;
 
@@ -56,9 +59,13 @@ static void ring_kick_if_wanted(void)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&hvt_ring->kick_wanted, __ATOMIC_RELAXED)) {
+        uint32_t served = ring_load(&hvt_ring->kicks_served);
+
         hvt_ring_kicked_beat = ring_load(&hvt_ring->io_heartbeat);
         hvt_ring_kick();
         hvt_ring_kicked_at = solo5_clock_monotonic();
+        /* Served by an exit: all we queued is out already. */
+        hvt_ring_kick_pending = ring_load(&hvt_ring->kicks_served) == served;
     }
 }
 
@@ -67,7 +74,8 @@ static void ring_kick_if_wanted(void)
  * vCPU's, which a spinning guest does not give up). */
 static bool ring_kick_unanswered(solo5_time_t now)
 {
-    return now - hvt_ring_kicked_at > HVT_RING_STALL_NS &&
+    return hvt_ring_kick_pending &&
+        now - hvt_ring_kicked_at > HVT_RING_STALL_NS &&
         ring_load(&hvt_ring->io_heartbeat) == hvt_ring_kicked_beat;
 }
 
