@@ -15,6 +15,7 @@
 #ifndef HVT_H
 #define HVT_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,6 +59,17 @@ struct hvt_hooks {
     int (*done)(struct tender *t, int status, struct tender_err *err);
 };
 
+/* hvt_affinity.c: the I/O thread stays off the vCPU thread's CPU. */
+struct hvt_affinity {
+    cpu_set_t allowed;          /* the tender's CPUs at start */
+    bool usable;                /* two or more of them */
+    int vcpu_cpu;               /* where the vCPU thread last entered KVM_RUN */
+    int excluded;               /* the CPU the I/O thread avoids now */
+};
+void hvt_affinity_init(struct hvt_affinity *a);
+void hvt_affinity_note_vcpu(struct hvt_affinity *a);
+void hvt_affinity_avoid_vcpu(struct hvt_affinity *a);
+
 struct hvt {
     int kvm_fd, vm_fd, vcpu_fd;
     struct kvm_run *run;        /* the vCPU's shared run area */
@@ -84,6 +96,7 @@ struct hvt {
     unsigned ring_kick_exits;   /* kicks that reached the run loop */
     int ring_polling;           /* the vCPU thread is in POLL (atomic) */
     uint32_t busy_poll_us;      /* --busy-poll (hvt_options.c) */
+    struct hvt_affinity affinity;   /* with the I/O rings */
     const struct hvt_hooks *hooks;  /* NULL in solo5-hvt */
     void *debug;                /* the hooks' state */
 };

@@ -584,9 +584,11 @@ static bool hvt_ring_rx_full(const struct hvt_ring *r)
     return false;
 }
 
-static void hvt_ring_sleep(struct hvt_ring *r, const struct hvt *h)
+static void hvt_ring_sleep(struct hvt_ring *r, struct hvt *h)
 {
     bool taps = r->on && !hvt_ring_rx_full(r);
+
+    hvt_affinity_avoid_vcpu(&h->affinity);
 
     /* Before kick_wanted: a guest that sees the thread asleep sees how. */
     __atomic_store_n(&r->area->taps_watched, taps, __ATOMIC_RELAXED);
@@ -672,6 +674,7 @@ int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
      * anything the guest wrote; if it cannot, it ends the process. */
     r->prog = *prog;
     r->bounds = *bounds;
+    hvt_affinity_init(&h->affinity);
     rc = pthread_create(&r->thread, NULL, hvt_ring_thread, h);
     if (rc != 0)
         return tender_err_set(err, "I/O rings: pthread_create: %s",

@@ -29,6 +29,8 @@ static int hvt_loop(struct tender *t, struct tender_err *err)
     if (hooks != NULL && hooks->start != NULL && hooks->start(t, err) != 0)
         return -1;
     for (;;) {
+        if (h->ring != NULL)
+            hvt_affinity_note_vcpu(&h->affinity);
         if (ioctl(h->vcpu_fd, KVM_RUN, 0) != 0) {
             if (errno == EINTR) {
                 /* A signal (solo5-hvt-debug: the debugger's interrupt).

@@ -41,6 +41,11 @@
  *                                                              registered
  *                                                              late
  *   sched_yield      -                                         thread spin
+ *   sched_setaffinity  pid == 0 (the calling thread)           the thread
+ *                                                              avoids the
+ *                                                              vCPU's CPU
+ *   getcpu           - (sched_getcpu() without rseq or vDSO)   the vCPU's
+ *                                                              CPU
  *
  * and the device rules above serve the tap traffic (the thread's, and
  * POLL's, which reads and writes the taps too) and the block requests.
@@ -92,7 +97,7 @@ static const struct tender_seccomp_rule hvt_block_rules[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define N_CORE (N(hvt_core_rules) + 1 + 8)
+#define N_CORE (N(hvt_core_rules) + 1 + 10)
 
 /* The core rules, the architecture's pc read, plus the rings' when offered
  * (their fds are constants). */
@@ -112,6 +117,8 @@ static size_t hvt_seccomp_core(const struct hvt *h,
         { "ioctl", 2, { TENDER_ARG_IS(0, (uint64_t)h->vm_fd),
             TENDER_ARG_IS(1, KVM_IOEVENTFD) } },
         { "sched_yield", 0, { { 0 } } },
+        { "sched_setaffinity", 1, { TENDER_ARG_IS(0, 0) } },
+        { "getcpu", 0, { { 0 } } },
     };
     size_t n = N(hvt_core_rules);
 
