@@ -14,6 +14,7 @@ every ping would end the spin in POLL and the counts would match.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -104,3 +105,43 @@ def test_spinning_guest_gets_frames_without_exits(tmp_path: Path) -> None:
     assert sleeping >= PINGS, f"--busy-poll=0: {sleeping} POLL sleeps for {PINGS} pings"
     # A few for the host's own reasons (page faults, preemption), not one a ping.
     assert spinning <= PINGS // 5, f"--busy-poll=1000000: {spinning} sleeps for {PINGS} pings"
+
+
+def cpus_allowed(pid: int, tid: int) -> set[int]:
+    for line in Path(f"/proc/{pid}/task/{tid}/status").read_text().splitlines():
+        if line.startswith("Cpus_allowed_list:"):
+            cpus: set[int] = set()
+            for part in line.split()[1].split(","):
+                lo, _, hi = part.partition("-")
+                cpus.update(range(int(lo), int(hi or lo) + 1))
+            return cpus
+    raise AssertionError(f"/proc/{pid}/task/{tid}/status has no Cpus_allowed_list")
+
+
+def test_io_thread_keeps_off_the_vcpu_cpu(tmp_path: Path) -> None:
+    """hvt_affinity.c: the I/O thread takes the vCPU thread's CPU out of its
+    own affinity (where the tender has two CPUs or more); the vCPU thread
+    (the main thread) keeps them all."""
+    need_netns()
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        pytest.skip(f"one CPU allowed ({sorted(allowed)}): nothing to keep apart")
+    argv = [str(HVT), "--mem=2", "--net:service0=tap100", "--", str(guest_path("test_net", "hvt"))]
+    log = tmp_path / "net.log"
+    with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns, open(log, "wb") as out:
+        guest = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 15
+            while b"serving" not in log.read_bytes():
+                assert guest.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.02)
+            ping(ns, 5)
+            tids = sorted(int(t.name) for t in Path(f"/proc/{guest.pid}/task").iterdir())
+            vcpu, io = tids[0], tids[1]
+            assert vcpu == guest.pid
+            assert cpus_allowed(guest.pid, vcpu) == allowed
+            io_cpus = cpus_allowed(guest.pid, io)
+            assert len(allowed - io_cpus) == 1, (sorted(allowed), sorted(io_cpus))
+        finally:
+            guest.kill()
+            guest.wait()
