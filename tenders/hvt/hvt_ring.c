@@ -68,12 +68,17 @@
 #define HVT_RING_WATCH_KICK 1
 /* Kick exits before the kick gets a KVM_IOEVENTFD (hvt_ring_kick_exit()). */
 #define HVT_RING_KICKS_BEFORE_IOEVENTFD 64
-/* How long the I/O thread keeps polling after its last piece of work:
- * long enough for a spinning guest's answer to the frame it just got
- * (microseconds), short because a frame, not only a kick, now wakes it
- * (200 us before: 19 % -> 11 % of a CPU at 500 pings/s, same RTT and
- * throughput, docs/performance.md "Round 3"). */
+/* How long the I/O thread keeps polling after its last piece of work
+ * (hvt_ring_nap()): while its sleeps are short (traffic in bursts less
+ * than HVT_RING_DENSE_US apart), long enough to bridge the gaps, whose
+ * every wake-up costs tens of microseconds here and lets the tap's queue
+ * overflow; otherwise only long enough for a spinning guest's answer to
+ * the frame it just got, since a frame, not only a kick, wakes it (200 us
+ * always, before: 20 % of a CPU at 500 pings/s instead of 12 %,
+ * docs/performance.md "Round 3"). */
 #define HVT_RING_SPIN_US 50
+#define HVT_RING_SPIN_DENSE_US 200
+#define HVT_RING_DENSE_US 1000
 /* ... of which, after a block request, the first part without giving up
  * the CPU (hvt_ring_thread()). */
 #define HVT_RING_BUSY_US 20
@@ -106,7 +111,8 @@ struct hvt_ring {
     int block_busy;             /* who serves it (hvt_ring_take()) */
     bool on;                    /* the guest set guest_on: taps are ours */
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
-    uint64_t spin_cycles, busy_cycles;
+    uint64_t spin_cycles, busy_cycles;  /* the current spin, after a block */
+    uint64_t sparse_cycles, dense_cycles, dense_gap_cycles;
     pthread_t thread;
     struct sock_fprog prog, bounds;     /* the filter it installs */
 };
@@ -235,7 +241,10 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
         off += 2 * bytes;
         r->n_net++;
     }
-    r->spin_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_US;
+    r->sparse_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_US;
+    r->dense_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_DENSE_US;
+    r->dense_gap_cycles = h->cycle_hz / 1000000 * HVT_RING_DENSE_US;
+    r->spin_cycles = r->sparse_cycles;
     r->busy_cycles = h->cycle_hz / 1000000 * HVT_RING_BUSY_US;
     *ring = r;
     return 0;
@@ -602,6 +611,19 @@ static void hvt_ring_sleep(struct hvt_ring *r, struct hvt *h)
     __atomic_store_n(&r->area->kick_wanted, 0, __ATOMIC_RELAXED);
 }
 
+/* Sleeps; the next spin follows from how long (HVT_RING_SPIN_US).  Returns
+ * when it woke. */
+static uint64_t hvt_ring_nap(struct hvt_ring *r, struct hvt *h)
+{
+    uint64_t fell_asleep = hvt_host_cycles(), woke;
+
+    hvt_ring_sleep(r, h);
+    woke = hvt_host_cycles();
+    r->spin_cycles = woke - fell_asleep < r->dense_gap_cycles ?
+        r->dense_cycles : r->sparse_cycles;
+    return woke;
+}
+
 static void *hvt_ring_thread(void *arg)
 {
     struct hvt *h = arg;
@@ -656,8 +678,7 @@ static void *hvt_ring_thread(void *arg)
             sched_yield();
             continue;
         }
-        hvt_ring_sleep(r, h);
-        idle_since = hvt_host_cycles();
+        idle_since = hvt_ring_nap(r, h);
     }
     return NULL;
 }
