@@ -26,6 +26,9 @@
  * CPU (it may share this vCPU's): an exit then gives the CPU back and lets
  * the vCPU thread serve the rings. */
 #define HVT_RING_STALL_NS 20000ULL
+/* Frames taken between two waits that make the traffic bulk
+ * (ring_thread_stalled()). */
+#define HVT_RING_BULK_FRAMES 4U
 /* A full TX ring is drained by the tender within microseconds; after this
  * many pause iterations the frame is dropped (as a NIC with a full queue). */
 #define HVT_RING_TX_SPIN 2000000UL
@@ -33,6 +36,8 @@
 static struct hvt_ring_area *hvt_ring;
 /* The last solo5_net_read() found the RX ring empty. */
 static bool hvt_ring_rx_was_empty;
+/* Frames solo5_net_read() took, and how many when the last wait began. */
+static uint32_t hvt_ring_frames_taken, hvt_ring_frames_at_wait;
 /* solo5_yield()'s current spin window, and when the wait began. */
 static solo5_time_t hvt_ring_spin_ns = HVT_RING_SPIN_START_NS;
 static solo5_time_t hvt_ring_wait_began, hvt_ring_poll_began;
@@ -242,6 +247,7 @@ solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
         len = size;
     bindings_memcpy(buf, slot + 1, len);
     ring_store(&n->rx_tail, tail + 1);
+    hvt_ring_frames_taken++;
     /* The thread stops reading the tap while the ring is full. */
     if (head - tail == n->slots)
         ring_kick_if_wanted();
@@ -277,20 +283,48 @@ static solo5_time_t ring_spin_max(void)
     return (solo5_time_t)ring_load(&hvt_ring->busy_poll_us) * 1000ULL;
 }
 
+/*
+ * Frames come in bulk (the guest took HVT_RING_BULK_FRAMES or more since its
+ * last wait) and the I/O thread, awake, has made no round for
+ * HVT_RING_STALL_NS: it has no CPU to read the taps with (the bulk sender
+ * may hold the one it shares), and POLL, where the vCPU thread reads them
+ * too, keeps up with what it does not (without this, frames sent at 1M/s
+ * were half dropped).  Not for request/response traffic, a frame or two
+ * per wait: there a POLL exit costs more than the thread's wait for a CPU.
+ */
+static bool ring_thread_stalled(struct ring_wait *w, bool bulk,
+        solo5_time_t now)
+{
+    uint32_t beat = ring_load(&hvt_ring->io_heartbeat);
+
+    if (beat != w->beat || ring_load(&hvt_ring->kick_wanted) || !bulk) {
+        w->beat = beat;
+        w->beat_seen = now;
+        return false;
+    }
+    return now - w->beat_seen > HVT_RING_STALL_NS;
+}
+
 bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
 {
     solo5_time_t now = solo5_clock_monotonic();
     solo5_time_t spin = hvt_ring_spin_ns, max = ring_spin_max();
     solo5_time_t until = now + (spin < max ? spin : max);
+    struct ring_wait w;
+    bool bulk = hvt_ring_frames_taken - hvt_ring_frames_at_wait >=
+        HVT_RING_BULK_FRAMES;
 
+    hvt_ring_frames_at_wait = hvt_ring_frames_taken;
     hvt_ring_wait_began = now;
+    ring_wait_start(&w);
     if (deadline < until)
         until = deadline;
     for (;;) {
         *set = ring_rx_ready();
         if (*set != 0 || deadline <= now)
             break;
-        if (now >= until || !ring_rx_served(now)) {
+        if (now >= until || !ring_rx_served(now) ||
+                ring_thread_stalled(&w, bulk, now)) {
             hvt_ring_poll_began = now;
             return false;
         }
