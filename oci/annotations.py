@@ -40,6 +40,7 @@ TENDER = "org.solo5.tender"
 NET = "org.solo5.net."
 BLOCK = "org.solo5.block."
 NET_ARGS = "org.solo5.net-args"
+BUSY_POLL = "org.solo5.busy-poll"  # solo5-hvt --busy-poll=USEC
 
 URUNC = "com.urunc.unikernel."
 URUNC_BINARY = URUNC + "binary"
@@ -70,6 +71,7 @@ class Choices(NamedTuple):
     net: Mapping[str, str] = MappingProxyType({})  # device -> interface
     block: Mapping[str, str] = MappingProxyType({})  # device -> path
     net_args: str | None = None
+    busy_poll: int | None = None  # microseconds; hvt only
     sandbox: bool = False
 
 
@@ -142,6 +144,16 @@ def _path(key: str, value: str) -> str:
     return value
 
 
+def _busy_poll(key: str, value: str) -> int:
+    from solo5_toolchain.abi import HVT_BUSY_POLL_US_MAX
+
+    if not value.isascii() or not value.isdigit() or int(value) > HVT_BUSY_POLL_US_MAX:
+        raise OciError(
+            f"annotation {key}={value!r}: expected microseconds, 0 to {HVT_BUSY_POLL_US_MAX}"
+        )
+    return int(value)
+
+
 def _urunc(values: Mapping[str, str]) -> Choices:
     """The Choices urunc's keys make."""
     net: dict[str, str] = {}
@@ -184,7 +196,7 @@ def choices(
     base = _urunc({k: v for k, v in source.items() if k.startswith(URUNC)})
     tender, tender_key = base.tender, base.tender_key
     net, block = dict(base.net), dict(base.block)
-    net_args = None
+    net_args, busy_poll = None, None
     for key, value in sorted({**(image or {}), **annotations}.items()):
         if not key.startswith(PREFIX):
             continue
@@ -198,10 +210,12 @@ def choices(
             block[_device(key, key[len(BLOCK) :])] = _path(key, value)
         elif key == NET_ARGS:
             net_args = value
+        elif key == BUSY_POLL:
+            busy_poll = _busy_poll(key, value)
         else:
             raise OciError(
                 f"annotation {key}: unknown (solo5-oci knows {TENDER}, {NET}DEVICE, "
-                f"{BLOCK}DEVICE, {NET_ARGS})"
+                f"{BLOCK}DEVICE, {NET_ARGS}, {BUSY_POLL})"
             )
     return Choices(
         tender=tender,
@@ -211,4 +225,5 @@ def choices(
         net=net,
         block=block,
         net_args=net_args,
+        busy_poll=busy_poll,
     )

@@ -13,6 +13,7 @@ import stat
 
 from solo5_oci import devices, resources
 from solo5_oci.annotations import (
+    BUSY_POLL,
     IMAGE_FILE,
     URUNC_JSON,
     Choices,
@@ -88,6 +89,8 @@ class Plan:
         argv = [host.tender(self.unikernel.target)]
         if self.mem is not None:
             argv.append(f"--mem={self.mem}")
+        if self.choices.busy_poll is not None:
+            argv.append(f"--busy-poll={self.choices.busy_poll}")
         for net in attached:
             argv += [f"--net:{net.device}=@{net.fd}", f"--net-mac:{net.device}={net.iface.mac}"]
         argv += [f"--block:{b.device}=/proc/self/fd/{b.fd}" for b in self.blocks]
@@ -127,6 +130,12 @@ def make(spec: Spec, host: Host) -> Plan:
     if wanted.sandbox:
         return Plan(spec, wanted)
     chosen = choose(spec, wanted, host)
+    if wanted.busy_poll is not None and chosen.target != "hvt":
+        os.close(chosen.fd)
+        raise OciError(
+            f"annotation {BUSY_POLL}={wanted.busy_poll}: solo5-{chosen.target} has no "
+            "--busy-poll (a solo5-hvt option)"
+        )
     plan = Plan(spec, wanted, chosen, kvm=host.kvm)
     try:
         plan.nets = devices.net_devices(chosen.devices, wanted)

@@ -160,6 +160,11 @@ HVT_RING_NET_MAX: Final = 64
 # Bytes of the console ring in the I/O ring area (a power of two): console
 # output is queued there and written out by the tender's I/O thread.
 HVT_RING_CONSOLE_SIZE: Final = 64 * 1024
+# solo5-hvt --busy-poll (microseconds, hvt_ring_area.busy_poll_us): the
+# default and the largest value; solo5-oci checks org.solo5.busy-poll
+# against the same bound.
+HVT_BUSY_POLL_US_DEFAULT: Final = 1000
+HVT_BUSY_POLL_US_MAX: Final = 1000000
 # hvt_ring_block.op
 HVT_RING_BLOCK_READ: Final = 1
 HVT_RING_BLOCK_WRITE: Final = 2

@@ -139,9 +139,6 @@ extern const struct tender_backend hvt_backend;
 
 /* hvt_options.c: hvt's own options (--busy-poll). */
 extern const struct tender_module hvt_module_core;
-/* --busy-poll's default and largest value, microseconds. */
-#define HVT_BUSY_POLL_US_DEFAULT 1000
-#define HVT_BUSY_POLL_US_MAX 1000000
 /* Parses the value of --busy-poll=: decimal microseconds, at most
  * HVT_BUSY_POLL_US_MAX. */
 int hvt_parse_busy_poll(const char *value, uint32_t *us,

@@ -36,6 +36,8 @@ def hvt_abi_checks() -> str:
         f"CHECK(HVT_RING_NET_MAX == {abi.HVT_RING_NET_MAX});",
         f"CHECK(HVT_RING_CONSOLE_SIZE == {abi.HVT_RING_CONSOLE_SIZE});",
         f"CHECK(HVT_RING_BLOCK_READ == {abi.HVT_RING_BLOCK_READ});",
+        f"CHECK(HVT_BUSY_POLL_US_DEFAULT == {abi.HVT_BUSY_POLL_US_DEFAULT});",
+        f"CHECK(HVT_BUSY_POLL_US_MAX == {abi.HVT_BUSY_POLL_US_MAX});",
         f"CHECK(HVT_RING_BLOCK_WRITE == {abi.HVT_RING_BLOCK_WRITE});",
         "CHECK(sizeof(((struct hvt_ring_area *)0)->net) / "
         "sizeof(struct hvt_ring_net) == HVT_RING_NET_MAX);",

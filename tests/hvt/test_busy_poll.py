@@ -24,6 +24,8 @@ from devices.helpers import need_netns
 from support.guest import guest_path, run
 from support.netns import Netns, Tap, netns_with_taps
 
+from solo5_toolchain import abi
+
 from .hvt_env import HVT, requires_hvt
 
 pytestmark = requires_hvt
@@ -32,7 +34,9 @@ WARMUP_PINGS = 20  # the window doubles per ping from 0.3 ms past 20 ms
 PINGS = 30
 
 
-@pytest.mark.parametrize("value", ["", "abc", "-1", "1e3", "1000001", "99999999999"])
+@pytest.mark.parametrize(
+    "value", ["", "abc", "-1", "1e3", str(abi.HVT_BUSY_POLL_US_MAX + 1), "99999999999"]
+)
 def test_busy_poll_malformed(value: str) -> None:
     result = run([HVT, f"--busy-poll={value}", guest_path("test_hello", "hvt")])
     assert result.status == 1, result.describe()
@@ -40,7 +44,7 @@ def test_busy_poll_malformed(value: str) -> None:
     assert "usage: solo5-hvt" in result.stderr, result.describe()
 
 
-@pytest.mark.parametrize("value", ["0", "1000000"])
+@pytest.mark.parametrize("value", ["0", str(abi.HVT_BUSY_POLL_US_MAX)])
 def test_busy_poll_accepted(value: str) -> None:
     result = run(
         [HVT, "--mem=2", f"--busy-poll={value}", guest_path("test_hello", "hvt"), "Hello_Solo5"]
@@ -52,7 +56,7 @@ def test_busy_poll_accepted(value: str) -> None:
 def test_busy_poll_in_help() -> None:
     result = run([HVT, "--help"])
     assert result.status == 0, result.describe()
-    assert "[ --busy-poll=1000 ] (microseconds a guest waiting for network frames" in (
+    assert f"[ --busy-poll={abi.HVT_BUSY_POLL_US_DEFAULT} ] (microseconds a guest waiting" in (
         result.stdout
     ), result.describe()
 

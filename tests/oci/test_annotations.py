@@ -29,8 +29,10 @@ def test_ours() -> None:
             "org.solo5.net.service0": "eth1",
             "org.solo5.block.storage": "/data/disk.img",
             "org.solo5.net-args": "--ipv4={addr}/{prefix}",
+            "org.solo5.busy-poll": "3000",
         }
     )
+    assert got.busy_poll == 3000
     assert got.tender == "spt" and got.tender_key == "org.solo5.tender"
     assert got.net == {"service0": "eth1"}
     assert got.block == {"storage": "/data/disk.img"}
@@ -115,6 +117,18 @@ def test_bad_urunc_json(text: str, message: str) -> None:
             "annotation org.solo5.block.storage='disk.img': expected an absolute path",
         ),
         ({"org.solo5.tenderr": "spt"}, "annotation org.solo5.tenderr: unknown"),
+        (
+            {"org.solo5.busy-poll": "1000001"},
+            "annotation org.solo5.busy-poll='1000001': expected microseconds, 0 to 1000000",
+        ),
+        (
+            {"org.solo5.busy-poll": "-1"},
+            "annotation org.solo5.busy-poll='-1': expected microseconds, 0 to 1000000",
+        ),
+        (
+            {"org.solo5.busy-poll": "\u0663"},  # a digit, but not an ASCII one
+            "annotation org.solo5.busy-poll='\u0663': expected microseconds",
+        ),
         (
             {
                 "com.urunc.unikernel.block": "/d",

@@ -317,6 +317,26 @@ def test_tender_annotation(runtime: Runtime, tmp_path: Path) -> None:
         assert exes == {"solo5-oci-init", "solo5-spt"}
 
 
+def test_busy_poll_annotation(runtime: Runtime, tmp_path: Path) -> None:
+    """org.solo5.busy-poll reaches solo5-hvt as --busy-poll; spt has none."""
+    files = {"/spin.hvt": guest("spin", "hvt"), "/spin.spt": guest("spin", "spt")}
+    config = base_config(["/spin.hvt", "yield"], annotations={"org.solo5.busy-poll": "0"})
+    with created(runtime, make_bundle(tmp_path / "b", files, config)) as container:
+        assert container.created_status() == 0, container.stderr
+        init = runtime.state(container.id)["pid"]
+        argv = Path(f"/proc/{init}/cmdline").read_bytes().split(b"\0")
+        assert b"--busy-poll=0" in argv, argv
+        assert runtime.run("start", container.id).status == 0
+        container.wait_output("spinning")
+    config = base_config(["/spin.spt", "yield"], annotations={"org.solo5.busy-poll": "0"})
+    with created(runtime, make_bundle(tmp_path / "c", files, config)) as container:
+        assert container.created_status() != 0
+        assert (
+            "annotation org.solo5.busy-poll=0: solo5-spt has no --busy-poll (a solo5-hvt option)"
+            in container.stderr
+        ), container.stderr
+
+
 def test_urunc_image(runtime: Runtime, tmp_path: Path) -> None:
     """An image made for urunc: the binary and command line from /urunc.json."""
     import base64
