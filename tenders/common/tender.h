@@ -98,6 +98,13 @@ int tender_memlimit_check(uint64_t mem_mib, uint64_t bytes,
 /* Parses the value of --mem=: a positive decimal number of MiB. */
 int tender_parse_mem(const char *value, uint64_t *mib, struct tender_err *err);
 
+/* Parses `value`, decimal digits only, into *out: 0, or one of these. */
+enum {
+    TENDER_DECIMAL_MALFORMED = -1,  /* empty, or not a digit */
+    TENDER_DECIMAL_TOO_LARGE = -2,  /* above `max` */
+};
+int tender_parse_decimal(const char *value, uint64_t max, uint64_t *out);
+
 /*
  * Joins `n` arguments with single spaces into a malloc'd string of at most
  * `size` bytes including the NUL.

@@ -10,22 +10,33 @@
 /* Upper bound on --mem so that MiB -> bytes never overflows. */
 #define MEM_MIB_MAX (UINT64_MAX >> 20)
 
-int tender_parse_mem(const char *value, uint64_t *mib, struct tender_err *err)
+int tender_parse_decimal(const char *value, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;
 
     if (*value == '\0')
-        return tender_err_set(err, "Malformed argument to --mem");
+        return TENDER_DECIMAL_MALFORMED;
     for (const char *p = value; *p != '\0'; p++) {
         if (!isdigit((unsigned char)*p))
-            return tender_err_set(err, "Malformed argument to --mem");
+            return TENDER_DECIMAL_MALFORMED;
         if (__builtin_mul_overflow(v, 10, &v) ||
                 __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v) ||
-                v > MEM_MIB_MAX)
-            return tender_err_set(err, "Malformed argument to --mem "
-                    "(too large)");
+                v > max)
+            return TENDER_DECIMAL_TOO_LARGE;
     }
-    if (v == 0)
+    *out = v;
+    return 0;
+}
+
+int tender_parse_mem(const char *value, uint64_t *mib, struct tender_err *err)
+{
+    uint64_t v;
+    int rc = tender_parse_decimal(value, MEM_MIB_MAX, &v);
+
+    if (rc == TENDER_DECIMAL_TOO_LARGE)
+        return tender_err_set(err, "Malformed argument to --mem "
+                "(too large)");
+    if (rc != 0 || v == 0)
         return tender_err_set(err, "Malformed argument to --mem");
     *mib = v;
     return 0;

@@ -9,7 +9,6 @@
  * come closer together than this waits for them without any exit, on a
  * CPU of its own.
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "hvt.h"
@@ -20,19 +19,15 @@
 int hvt_parse_busy_poll(const char *value, uint32_t *us,
         struct tender_err *err)
 {
-    uint32_t v = 0;
+    uint64_t v;
+    int rc = tender_parse_decimal(value, HVT_BUSY_POLL_US_MAX, &v);
 
-    if (*value == '\0')
+    if (rc == TENDER_DECIMAL_TOO_LARGE)
+        return tender_err_set(err, "Malformed argument to --busy-poll "
+                "(at most %u microseconds)", HVT_BUSY_POLL_US_MAX);
+    if (rc != 0)
         return tender_err_set(err, "Malformed argument to --busy-poll");
-    for (const char *p = value; *p != '\0'; p++) {
-        if (!isdigit((unsigned char)*p))
-            return tender_err_set(err, "Malformed argument to --busy-poll");
-        v = v * 10 + (uint32_t)(*p - '0');
-        if (v > HVT_BUSY_POLL_US_MAX)
-            return tender_err_set(err, "Malformed argument to --busy-poll "
-                    "(at most %u microseconds)", HVT_BUSY_POLL_US_MAX);
-    }
-    *us = v;
+    *us = (uint32_t)v;
     return 0;
 }
 

@@ -14,9 +14,11 @@ every ping would end the spin in POLL and the counts would match.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,17 +77,18 @@ def ping(ns: Netns, count: int) -> str:
     return out.stdout
 
 
-def poll_sleeps_during_pings(busy_poll: int, tmp: Path) -> int:
-    """The vCPU thread's sleeps while test_net answers PINGS pings."""
+@contextlib.contextmanager
+def serving_test_net(options: list[str], log: Path) -> Iterator[tuple[Netns, int]]:
+    """test_net on solo5-hvt with `options`, serving in its own namespace:
+    (the namespace, the tender's pid, which is its vCPU thread's)."""
     argv = [
         str(HVT),
         "--mem=2",
-        f"--busy-poll={busy_poll}",
+        *options,
         "--net:service0=tap100",
         "--",
         str(guest_path("test_net", "hvt")),
     ]
-    log = tmp / f"net-{busy_poll}.log"
     with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns, open(log, "wb") as out:
         guest = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -93,13 +96,20 @@ def poll_sleeps_during_pings(busy_poll: int, tmp: Path) -> int:
             while b"serving" not in log.read_bytes():
                 assert guest.poll() is None and time.monotonic() < deadline, log.read_text()
                 time.sleep(0.02)
-            ping(ns, WARMUP_PINGS)
-            before = voluntary_switches(guest.pid)
-            ping(ns, PINGS)
-            return voluntary_switches(guest.pid) - before
+            yield ns, guest.pid
         finally:
             guest.kill()
             guest.wait()
+
+
+def poll_sleeps_during_pings(busy_poll: int, tmp: Path) -> int:
+    """The vCPU thread's sleeps while test_net answers PINGS pings."""
+    log = tmp / f"net-{busy_poll}.log"
+    with serving_test_net([f"--busy-poll={busy_poll}"], log) as (ns, pid):
+        ping(ns, WARMUP_PINGS)
+        before = voluntary_switches(pid)
+        ping(ns, PINGS)
+        return voluntary_switches(pid) - before
 
 
 def test_spinning_guest_gets_frames_without_exits(tmp_path: Path) -> None:
@@ -130,22 +140,10 @@ def test_io_thread_keeps_off_the_vcpu_cpu(tmp_path: Path) -> None:
     allowed = os.sched_getaffinity(0)
     if len(allowed) < 2:
         pytest.skip(f"one CPU allowed ({sorted(allowed)}): nothing to keep apart")
-    argv = [str(HVT), "--mem=2", "--net:service0=tap100", "--", str(guest_path("test_net", "hvt"))]
-    log = tmp_path / "net.log"
-    with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns, open(log, "wb") as out:
-        guest = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 15
-            while b"serving" not in log.read_bytes():
-                assert guest.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.02)
-            ping(ns, 5)
-            tids = sorted(int(t.name) for t in Path(f"/proc/{guest.pid}/task").iterdir())
-            vcpu, io = tids[0], tids[1]
-            assert vcpu == guest.pid
-            assert cpus_allowed(guest.pid, vcpu) == allowed
-            io_cpus = cpus_allowed(guest.pid, io)
-            assert len(allowed - io_cpus) == 1, (sorted(allowed), sorted(io_cpus))
-        finally:
-            guest.kill()
-            guest.wait()
+    with serving_test_net([], tmp_path / "net.log") as (ns, pid):
+        ping(ns, 5)
+        vcpu, io = sorted(int(t.name) for t in Path(f"/proc/{pid}/task").iterdir())[:2]
+        assert vcpu == pid
+        assert cpus_allowed(pid, vcpu) == allowed
+        io_cpus = cpus_allowed(pid, io)
+        assert len(allowed - io_cpus) == 1, (sorted(allowed), sorted(io_cpus))
