@@ -270,14 +270,7 @@ static uint64_t ring_rx_ready(void)
     return set;
 }
 
-/*
- * solo5_yield() with rings: frames already there, or arriving while the
- * I/O thread works and we spin (bounded by the deadline), cost no exit.
- * The spin stops as soon as it cannot help: the thread went to sleep
- * without watching the taps (only POLL would see new frames) or, awake,
- * made no round for HVT_RING_STALL_NS.
- * Returns true with *set filled if it could answer without POLL.
- */
+/* The tender's bound on the spin (--busy-poll). */
 static solo5_time_t ring_spin_max(void)
 {
     return (solo5_time_t)ring_load(&hvt_ring->busy_poll_us) * 1000ULL;
@@ -305,6 +298,14 @@ static bool ring_thread_stalled(struct ring_wait *w, bool bulk,
     return now - w->beat_seen > HVT_RING_STALL_NS;
 }
 
+/*
+ * solo5_yield() with rings: frames already there, or arriving while we
+ * spin (for the adaptive window, bounded by the deadline), cost no exit.
+ * The spin stops as soon as it cannot help: frames would not reach the
+ * rings (ring_rx_served()), or they come in bulk faster than the stalled
+ * thread takes them (ring_thread_stalled()).
+ * Returns true with *set filled if it could answer without POLL.
+ */
 bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set)
 {
     solo5_time_t now = solo5_clock_monotonic();

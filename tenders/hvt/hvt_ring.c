@@ -111,7 +111,8 @@ struct hvt_ring {
     int block_busy;             /* who serves it (hvt_ring_take()) */
     bool on;                    /* the guest set guest_on: taps are ours */
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
-    uint64_t spin_cycles, busy_cycles;  /* the current spin, after a block */
+    uint64_t spin_cycles;       /* the spin now: sparse or dense_cycles */
+    uint64_t busy_cycles;       /* the pause loop after a block request */
     uint64_t sparse_cycles, dense_cycles, dense_gap_cycles;
     pthread_t thread;
     struct sock_fprog prog, bounds;     /* the filter it installs */
