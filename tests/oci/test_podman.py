@@ -95,6 +95,21 @@ def test_run(target: str, podman: Podman, podman_image: str) -> None:
     assert "SUCCESS" in result.stdout and result.stderr == "", result.describe()
 
 
+def test_busy_poll_annotation(podman: Podman, podman_image: str) -> None:
+    """podman run --annotation org.solo5.busy-poll=N: solo5-hvt runs with it
+    (tests/oci/test_runtime.py checks the tender's command line)."""
+    if "hvt" not in TENDERS:
+        pytest.skip("/dev/kvm cannot run guests here: no solo5-hvt to pass it to")
+    result = podman(
+        *podman.run_args("--rm", "--network=none", "--annotation", "org.solo5.busy-poll=0"),
+        podman_image,
+        "/hello.hvt",
+        "Hello_Solo5",
+    )
+    assert result.status == 0, result.describe()
+    assert "SUCCESS" in result.stdout and result.stderr == "", result.describe()
+
+
 def test_image_command(podman: Podman, podman_image: str) -> None:
     """Without a command, the image's CMD runs; with --init too (solo5-oci's
     init stands for podman's)."""
@@ -192,6 +207,11 @@ BAD = [
         "network namespace (it has: lo)",
     ),
     (["/blk.spt"], [], "BLOCK_BASIC device 'storage': no file /solo5/block/storage in the rootfs"),
+    (
+        ["/hello.spt"],
+        ["--annotation", "org.solo5.busy-poll=0"],
+        "annotation org.solo5.busy-poll=0: solo5-spt has no --busy-poll (a solo5-hvt option)",
+    ),
     (["/notes.txt"], [], "/notes.txt: not an ELF file (not a Solo5 unikernel)"),
     (
         ["/linux.elf"],
