@@ -30,8 +30,8 @@
 /* Four page directories map at most 4 GiB; hypercall GPAs are 32-bit. */
 #define HVT_MEM_MAX (4ULL << 30)
 
-/* Segments the guest may not write (host-mapped read-only), at most; the
- * executable ones are among them. */
+/* Segments the guest may not write, at most; the executable ones are
+ * among them. */
 #define HVT_RO_MAX 16
 
 struct hvt_range {
@@ -165,6 +165,15 @@ void hvt_host_relax(void);
  * CPL3 guests; the I/O rings need it too). */
 int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err);
 extern const bool hvt_cpu_has_user_mode;
+
+/* Whether the guest's page tables alone keep read-only segments read-only
+ * (x86_64: they are out of the guest's reach and CR0.WP binds CPL0 too);
+ * otherwise (aarch64, whose guest owns its stage-1 tables at EL1) the host
+ * maps them read-only as well.  hvt_mem_host_ro() is that host mapping,
+ * for [gpa, gpa + size) of those segments. */
+extern const bool hvt_cpu_maps_read_only;
+int hvt_mem_host_ro(struct hvt *h, uint64_t gpa, uint64_t size,
+        struct tender_err *err);
 
 /* hvt_exit_<arch>.c: the architecture's exits.  hvt_exit() handles the
  * exit in h->run after KVM_RUN returned: 0 to resume the guest, 1 when it

@@ -89,6 +89,7 @@
 #define REG_SCTLR_EL1 ARM64_SYS_REG(3, 0, 1, 0, 0)
 
 const bool hvt_cpu_has_user_mode = false;
+const bool hvt_cpu_maps_read_only = false;
 
 static bool hvt_cpu_in(const struct hvt_range *r, unsigned n, uint64_t addr)
 {

@@ -7,21 +7,31 @@
  *   0x1000 boot GDT   0x2000 PML4   0x3000 PDPT   0x4000-0x7fff PD0-PD3
  *   0x8000 PT0, which maps the first 2 MiB in 4 KiB pages so that the zero
  *   page and the tables stay unmapped and the boot info page range
- *   [0x10000, 0x100000) is read-only.  The rest is 2 MiB pages, P|RW.
- *   0x9000-0xffff: up to 7 more 4 KiB page tables, for no-execute (below).
+ *   [0x10000, 0x100000) is read-only.
+ *   0x9000-0xffff: up to 7 more 4 KiB page tables (below).
  *
  * With h->user_mode every entry also has U (at every level, as the CPU
  * requires for a CPL3 access): the guest may then run at CPL3.  CR4.SMEP
  * and SMAP stay clear, so a guest that stays at CPL0 sees no difference.
  *
- * No-execute (a difference from upstream, whose tables have no NX): where
- * the vCPU has NX, EFER.NXE is set and every page that holds no byte of an
- * executable ELF segment is NX: data, bss, heap, stack and boot info.  A
- * 2 MiB page entirely inside or outside the executable segments stays a
- * 2 MiB page; one that mixes both gets a 4 KiB page table of its own (one
- * of the 7 spare ones; a linker script gives one or two such pages), or,
- * should they run out, stays executable: a guest is never denied
- * execution of its own code.
+ * Each page gets its ELF segment's permissions here, differences from
+ * upstream (whose tables map everything P|RW and leave read-only to the
+ * host mapping):
+ *  - read-only segments are not RW (CR0.WP makes that bind CPL0 too), and
+ *    the host mapping stays writable (hvt_cpu_maps_read_only, hvt_mem.c);
+ *  - where the vCPU has NX, EFER.NXE is set and every page that holds no
+ *    byte of an executable ELF segment is NX: data, bss, heap, stack and
+ *    boot info.
+ * A 2 MiB page whose 4 KiB pages all get the same permissions stays a
+ * 2 MiB page; one that mixes them gets a 4 KiB page table of its own (one
+ * of the 7 spare ones; our linker scripts give two or three such pages).
+ * Should they run out, it is mapped with the loosest permissions of its
+ * pages, and the host maps its read-only pages read-only: a guest is never
+ * denied execution of its own code, nor given write access to its text.
+ *
+ * Every entry has A set, and every writable one D: KVM's shadow paging
+ * (kvm-pvm) maps the neighbours of a faulting page only if their entries
+ * are marked accessed, up to 8 pages per fault instead of one.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -43,6 +53,8 @@
 #define PTE_P 0x1ULL
 #define PTE_RW 0x2ULL
 #define PTE_US 0x4ULL
+#define PTE_A 0x20ULL
+#define PTE_D 0x40ULL
 #define PTE_PS 0x80ULL
 #define PTE_NX (1ULL << 63)
 
@@ -69,77 +81,118 @@
 #define SEL_DATA 0x10
 
 const bool hvt_cpu_has_user_mode = true;
+const bool hvt_cpu_maps_read_only = true;
 
-/* How many bytes of [start, end) lie in the executable segments. */
-static uint64_t hvt_cpu_x_bytes(const struct hvt *h, uint64_t start,
-        uint64_t end)
+static bool hvt_cpu_in(const struct hvt_range *r, unsigned n, uint64_t addr)
 {
-    uint64_t n = 0;
-
-    for (unsigned i = 0; i < h->n_x; i++) {
-        uint64_t lo = h->x[i].start > start ? h->x[i].start : start;
-        uint64_t hi = h->x[i].end < end ? h->x[i].end : end;
-
-        if (lo < hi)
-            n += hi - lo;
-    }
-    return n;
+    for (unsigned i = 0; i < n; i++)
+        if (addr >= r[i].start && addr < r[i].end)
+            return true;
+    return false;
 }
 
-/* PT entries for the 2 MiB at `base`; the first page table also hides the
- * low pages and makes the boot info read-only. */
-static void hvt_cpu_fill_pt(const struct hvt *h, uint64_t *pt, uint64_t base,
+/*
+ * The entry of the 4 KiB page at addr, without its address (0: not
+ * mapped).  p is P, with U for a CPL3 guest; nx is NX where the vCPU has
+ * it.  Segments are page-aligned (tender_elf.c), so one test per page
+ * suffices.
+ */
+static uint64_t hvt_cpu_page_bits(const struct hvt *h, uint64_t addr,
         uint64_t p, uint64_t nx)
 {
-    for (uint64_t i = 0; i < ENTRIES; i++) {
-        uint64_t addr = base + i * PAGE_4K;
-        uint64_t e = addr | p;
+    uint64_t e = p | PTE_A;
 
-        if (addr < HVT_BOOT_INFO_BASE) {
-            pt[i] = 0;
-            continue;
-        }
-        if (addr >= HVT_GUEST_MIN_BASE)
-            e |= PTE_RW;
-        if (hvt_cpu_x_bytes(h, addr, addr + PAGE_4K) == 0)
-            e |= nx;
-        pt[i] = e;
-    }
+    if (addr < HVT_BOOT_INFO_BASE)
+        return 0;
+    if (addr >= HVT_GUEST_MIN_BASE && !hvt_cpu_in(h->ro, h->n_ro, addr))
+        e |= PTE_RW | PTE_D;
+    if (!hvt_cpu_in(h->x, h->n_x, addr))
+        e |= nx;
+    return e;
 }
 
-static void hvt_cpu_page_tables(struct hvt *h, bool nx_ok)
+/* The PT entries of the 2 MiB at base; tells whether their permissions
+ * all agree (then one 2 MiB page can map them). */
+static bool hvt_cpu_fill_pt(const struct hvt *h, uint64_t *pt, uint64_t base,
+        uint64_t p, uint64_t nx)
+{
+    uint64_t first = hvt_cpu_page_bits(h, base, p, nx);
+    bool uniform = true;
+
+    for (uint64_t i = 0; i < ENTRIES; i++) {
+        uint64_t addr = base + i * PAGE_4K;
+        uint64_t bits = hvt_cpu_page_bits(h, addr, p, nx);
+
+        pt[i] = bits == 0 ? 0 : addr | bits;
+        uniform = uniform && bits == first;
+    }
+    return uniform;
+}
+
+/*
+ * A 2 MiB page for the PT entries pt of the 2 MiB at base, which differ,
+ * no spare table being left: writable and executable where any of its
+ * pages is, its read-only pages made read-only by the host instead.
+ */
+static int hvt_cpu_loose_pde(struct hvt *h, const uint64_t *pt, uint64_t base,
+        uint64_t *pde, struct tender_err *err)
+{
+    const uint64_t keep = PTE_P | PTE_US | PTE_A | PTE_RW | PTE_D;
+    uint64_t end = base + HVT_MEM_ALIGN, nx = PTE_NX;
+
+    *pde = base | PTE_PS;
+    for (uint64_t i = 0; i < ENTRIES; i++) {
+        *pde |= pt[i] & keep;
+        nx &= pt[i];
+    }
+    *pde |= nx;
+    for (unsigned i = 0; i < h->n_ro; i++) {
+        uint64_t lo = h->ro[i].start > base ? h->ro[i].start : base;
+        uint64_t hi = h->ro[i].end < end ? h->ro[i].end : end;
+
+        if (lo < hi && hvt_mem_host_ro(h, lo, hi - lo, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int hvt_cpu_page_tables(struct hvt *h, bool nx_ok,
+        struct tender_err *err)
 {
     uint64_t *pml4 = (uint64_t *)(h->mem + PML4_BASE);
     uint64_t *pdpt = (uint64_t *)(h->mem + PDPT_BASE);
     uint64_t *pd = (uint64_t *)(h->mem + PD_BASE);
     uint64_t n_large = h->mem_size / HVT_MEM_ALIGN;
     uint64_t p = PTE_P | (h->user_mode ? PTE_US : 0);
+    uint64_t table = p | PTE_A | PTE_RW;
     uint64_t nx = nx_ok ? PTE_NX : 0;
     uint64_t spare = PT_SPARE_BASE;
+    uint64_t pt[ENTRIES];
 
-    pml4[0] = PDPT_BASE | p | PTE_RW;
+    pml4[0] = PDPT_BASE | table;
     for (unsigned i = 0; i < 4; i++)
-        pdpt[i] = (PD_BASE + i * PAGE_4K) | p | PTE_RW;
+        pdpt[i] = (PD_BASE + i * PAGE_4K) | table;
     /* The four PDs are contiguous: index them as one 2048-entry table. */
-    pd[0] = PT0_BASE | p | PTE_RW;
+    pd[0] = PT0_BASE | table;
     hvt_cpu_fill_pt(h, (uint64_t *)(h->mem + PT0_BASE), 0, p, nx);
     for (uint64_t i = 1; i < n_large; i++) {
         uint64_t base = i * HVT_MEM_ALIGN;
-        uint64_t x = hvt_cpu_x_bytes(h, base, base + HVT_MEM_ALIGN);
 
-        if (x == 0 || x == HVT_MEM_ALIGN || nx == 0 ||
-                spare == PT_SPARE_END) {
-            pd[i] = base | p | PTE_RW | PTE_PS | (x == 0 ? nx : 0);
-            continue;
+        if (hvt_cpu_fill_pt(h, pt, base, p, nx)) {
+            pd[i] = pt[0] | PTE_PS;
+        } else if (spare < PT_SPARE_END) {
+            memcpy(h->mem + spare, pt, sizeof(pt));
+            pd[i] = spare | table;
+            spare += PAGE_4K;
+        } else if (hvt_cpu_loose_pde(h, pt, base, &pd[i], err) != 0) {
+            return -1;
         }
-        hvt_cpu_fill_pt(h, (uint64_t *)(h->mem + spare), base, p, nx);
-        pd[i] = spare | p | PTE_RW;
-        spare += PAGE_4K;
     }
     /* The I/O ring area, right after guest memory: data only. */
     for (uint64_t i = n_large; i < n_large + hvt_ring_size(h) /
             HVT_MEM_ALIGN; i++)
-        pd[i] = i * HVT_MEM_ALIGN | p | PTE_RW | PTE_PS | nx;
+        pd[i] = i * HVT_MEM_ALIGN | p | PTE_A | PTE_RW | PTE_D | PTE_PS | nx;
+    return 0;
 }
 
 static struct kvm_segment hvt_cpu_segment(uint16_t selector, uint8_t type,
@@ -233,7 +286,8 @@ int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err)
     /* CPUID first: KVM checks EFER against it. */
     if (hvt_cpu_cpuid(h, &nx_ok, err) != 0)
         return -1;
-    hvt_cpu_page_tables(h, nx_ok);
+    if (hvt_cpu_page_tables(h, nx_ok, err) != 0)
+        return -1;
     if (hvt_cpu_sregs(h, nx_ok, err) != 0)
         return -1;
     if (ioctl(h->vcpu_fd, KVM_SET_REGS, &regs) != 0)

@@ -110,30 +110,38 @@ int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
 }
 
 /*
- * Guest X never becomes host X: the guest executes through KVM, which
- * needs the host mapping readable only.  Read-only segments are recorded
- * so that hypercalls cannot write into them on the guest's behalf (the
- * tender itself would fault); executable ones so that the guest's page
- * tables can make everything else no-execute (hvt_cpu_<arch>.c).
+ * Read-only and executable segments are recorded: hypercalls may not write
+ * into the first on the guest's behalf (hvt_gpa()), and the guest's page
+ * tables make them read-only and everything but the second no-execute
+ * (hvt_cpu_<arch>.c).  Where those tables cannot be trusted to do it alone
+ * (!hvt_cpu_maps_read_only), the host maps the read-only ones read-only as
+ * well.  Where they can (x86_64), the host mapping stays writable: KVM then
+ * maps up to 8 guest pages per fault and keeps huge pages across segment
+ * boundaries, where a read-only host page costs one fault per 4 KiB page
+ * (~23 us each on kvm-pvm; docs/performance.md, "Round 4").  Guest X never
+ * becomes host X: KVM needs the host mapping readable only.
  */
 int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
         struct tender_err *err)
 {
     struct hvt *h = hvt_of(ctx);
-    int prot = PROT_READ;
 
-    if (pf_flags & PF_W) {
-        prot |= PROT_WRITE;
-    } else {
-        if (h->n_ro == HVT_RO_MAX)
-            return tender_err_set(err, "more than %d read-only segments",
-                    HVT_RO_MAX);
-        h->ro[h->n_ro++] = (struct hvt_range){ gpa, gpa + size };
-        /* The ELF loader refuses W+X, so n_x <= n_ro <= HVT_RO_MAX. */
-        if (pf_flags & PF_X)
-            h->x[h->n_x++] = (struct hvt_range){ gpa, gpa + size };
-    }
-    if (mprotect(h->mem + gpa, size, prot) != 0)
+    if (pf_flags & PF_W)
+        return 0;
+    if (h->n_ro == HVT_RO_MAX)
+        return tender_err_set(err, "more than %d read-only segments",
+                HVT_RO_MAX);
+    h->ro[h->n_ro++] = (struct hvt_range){ gpa, gpa + size };
+    /* The ELF loader refuses W+X, so n_x <= n_ro <= HVT_RO_MAX. */
+    if (pf_flags & PF_X)
+        h->x[h->n_x++] = (struct hvt_range){ gpa, gpa + size };
+    return hvt_cpu_maps_read_only ? 0 : hvt_mem_host_ro(h, gpa, size, err);
+}
+
+int hvt_mem_host_ro(struct hvt *h, uint64_t gpa, uint64_t size,
+        struct tender_err *err)
+{
+    if (mprotect(h->mem + gpa, size, PROT_READ) != 0)
         return tender_err_set(err, "mprotect of guest [%#llx, +%#llx) "
                 "failed: %s", (unsigned long long)gpa,
                 (unsigned long long)size, strerror(errno));

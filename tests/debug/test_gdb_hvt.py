@@ -141,16 +141,17 @@ def test_detach_lets_the_guest_finish() -> None:
 
 
 def test_a_fatal_exit_stops_in_gdb_first() -> None:
-    # test_xnow writes into its .text: a translation fault, fatal on any KVM.
-    kernel = hvt("test_xnow")
-    with GdbTender(kernel) as tender:
+    # test_hostile argro passes a hypercall a pointer into its .rodata for
+    # the tender to write: an invalid guest access, fatal on any KVM.
+    kernel = hvt("test_hostile")
+    with GdbTender(kernel, ["argro"]) as tender:
         gdb = run_gdb(kernel, ["continue", "bt 1", "continue"], target=tender.target)
     out = gdb.output
     assert "Program received signal SIGSEGV" in out, out
-    assert "#0 " in out and "solo5_app_main" in out, out
+    assert "#0 " in out and "in hypercall " in out, out
     assert "Program terminated with signal SIGSEGV" in out, out
     assert tender.status == 1
-    assert "host/guest translation fault" in tender.stderr
+    assert "Invalid guest access" in tender.stderr
 
 
 def _packet(data: str) -> bytes:

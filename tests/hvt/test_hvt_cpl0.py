@@ -24,7 +24,7 @@ from .test_hvt_guests import (
     PAGE_FAULTS,
     check_nx,
     check_page_fault,
-    check_translation_fault,
+    check_read_only,
 )
 
 pytestmark = requires_hvt
@@ -67,8 +67,9 @@ def test_page_faults_are_supervisor_accesses(guest: str, error_code: int, cr2: i
 
 
 @pytest.mark.parametrize("guest", ["test_xnow", "test_rnow"])
-def test_write_to_read_only_segment_is_a_translation_fault(guest: str) -> None:
-    check_translation_fault(cpl0(guest), guest)
+def test_write_to_read_only_segment_is_a_page_fault(guest: str) -> None:
+    # CR0.WP: the page tables' read-only bind CPL0 as well.
+    check_read_only(cpl0(guest), guest, 0)
 
 
 def test_execute_from_data_is_a_page_fault() -> None:
