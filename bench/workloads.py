@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Whole-unikernel benchmarks, solo5-hvt and solo5-spt side by side.
 
-    scons -Q -j2 && python3 bench/workloads.py [--rounds N] [--only start|gc|http]
+    scons -Q -j2 && python3 bench/workloads.py [--rounds N] [--only start|gc|http] [--gap S]
 
 start  cold start: a quiet unikernel from exec to exit on both tenders, an
        upstream-style one (CPL0, hypercalls: build/tests/legacy/) on
        solo5-hvt, next to the bare KVM lifecycle (bench/kvm_minimal.c)
 gc     bench_gc, a garbage-collected runtime's memory and console
-       patterns, timed by the guest's own clock
+       patterns, timed by the guest's own clock; also on solo5-hvt
+       --hugepages, with the hugetlb pool grown for it (root)
 http   bench_tcp, a tiny HTTP server, driven by `ab` (apache2-utils) and
        flood ping from a namespace this makes (root), and its boot to exit
        with --help
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from pathlib import Path
 
 from bench_support import (
@@ -35,6 +37,7 @@ from bench_support import (
     check_built,
     field_of,
     guest_argv,
+    hugepage_pool,
     load_average,
     sh,
     start_guest,
@@ -43,6 +46,7 @@ from bench_support import (
 from support.netns import Netns, Tap, netns_with_taps
 
 GC_MEM = 160  # MiB: bench_gc's default scale needs ~120 MiB of heap
+HUGE = "hvt --hugepages"
 HTTP_MEM = 32
 SPAWN_RUNS = 200
 
@@ -100,23 +104,41 @@ def cold_start(runs: int) -> None:
 GC_PHASES = ("fresh", "minor", "build", "chase", "print", "float", "total")
 
 
-def gc_bench(rounds: int) -> None:
+def gc_bench(rounds: int, gap: float) -> None:
+    """bench_gc on spt and hvt, and on hvt with --hugepages where the hugetlb
+    pool can be grown for it (root); every variant in turn within a round,
+    `gap` seconds between runs.  The pool's pages are touched once first,
+    as those of a pool set aside before would have been."""
     s = Samples()
-    for _ in range(rounds):
-        for t in TENDERS:
-            out = sh(guest_argv(t, "bench_gc", [], [], GC_MEM))
-            line = next(x for x in out.splitlines() if x.startswith("bench_gc:"))
-            for phase in GC_PHASES:
-                s.add(phase, t, field_of(line, phase) / 1e6)
-    print(f"bench_gc, the guest's own clock, {rounds} rounds (load {load_average()}):\n")
-    print("| phase | hvt ms (median, spread) | spt ms (median, spread) | hvt / spt |")
-    print("|---|---:|---:|---:|")
+    variants = {t: guest_argv(t, "bench_gc", [], [], GC_MEM) for t in TENDERS}
+    with hugepage_pool(GC_MEM // 2) as pooled:
+        if pooled:
+            variants[HUGE] = guest_argv("hvt", "bench_gc", ["--hugepages"], [], GC_MEM)
+            sh(variants[HUGE])
+        for _ in range(rounds):
+            for who, argv in variants.items():
+                time.sleep(gap)
+                out = sh(argv)
+                line = next(x for x in out.splitlines() if x.startswith("bench_gc:"))
+                for phase in GC_PHASES:
+                    s.add(phase, who, field_of(line, phase) / 1e6)
+    print(
+        f"bench_gc, the guest's own clock, {rounds} rounds, {gap:g} s between runs "
+        f"(load {load_average()}):\n"
+    )
+    if not pooled:
+        print("(no hvt --hugepages column: the hugetlb pool could not be grown)\n")
+    huge = f" {HUGE} ms | / spt |" if pooled else ""
+    print(f"| phase | hvt ms (median, spread) | spt ms (median, spread) | hvt / spt |{huge}")
+    print("|---|---:|---:|---:|" + ("---:|---:|" if pooled else ""))
     for p in GC_PHASES:
         h, v = s.median(p, "hvt"), s.median(p, "spt")
-        print(
-            f"| {p} | {h:.1f} ({s.spread(p, 'hvt')}) | {v:.1f} ({s.spread(p, 'spt')}) | "
-            f"{h / v:.2f} |"
-        )
+        row = f"| {p} | {h:.1f} ({s.spread(p, 'hvt')}) | {v:.1f} ({s.spread(p, 'spt')}) | "
+        row += f"{h / v:.2f} |"
+        if pooled:
+            g = s.median(p, HUGE)
+            row += f" {g:.1f} ({s.spread(p, HUGE)}) | {g / v:.2f} |"
+        print(row)
     print()
 
 
@@ -188,6 +210,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds per measure (default 5)")
     parser.add_argument("--only", choices=["start", "gc", "http"], help="run one section")
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=0,
+        help="gc: seconds between two runs (default 0; unikernels started seconds apart find "
+        "fresher host memory: docs/performance.md, Round 4)",
+    )
     opts = parser.parse_args()
     missing = check_built()
     if missing:
@@ -197,7 +226,7 @@ def main() -> int:
     if opts.only in (None, "start"):
         cold_start(SPAWN_RUNS)
     if opts.only in (None, "gc"):
-        gc_bench(opts.rounds)
+        gc_bench(opts.rounds, opts.gap)
     if opts.only in (None, "http"):
         http_bench(opts.rounds, SPAWN_RUNS // 2)
     return 0

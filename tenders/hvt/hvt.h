@@ -96,6 +96,7 @@ struct hvt {
     unsigned ring_kick_exits;   /* kicks that reached the run loop */
     int ring_polling;           /* the vCPU thread is in POLL (atomic) */
     uint32_t busy_poll_us;      /* --busy-poll (hvt_options.c) */
+    bool hugepages;             /* --hugepages (hvt_options.c) */
     struct hvt_affinity affinity;   /* with the I/O rings */
     const struct hvt_hooks *hooks;  /* NULL in solo5-hvt */
     void *debug;                /* the hooks' state */

@@ -7,7 +7,8 @@
  * info, ELF segments) or the guest touches are ever backed (on kvm-pvm
  * populating 512 MiB costs hundreds of milliseconds; docs/kvm-pvm.md §5).
  * Between the first and the last 2 MiB it asks for transparent huge pages
- * (hvt_mem_huge()).
+ * (hvt_mem_huge()); with --hugepages it comes from the host's hugetlb pool
+ * instead.
  */
 #include <errno.h>
 #include <string.h>
@@ -84,6 +85,38 @@ static void hvt_mem_huge(uint8_t *p, uint64_t bytes)
                 MADV_HUGEPAGE);
 }
 
+/*
+ * --hugepages: the host's pool of 2 MiB pages (hvt_options.c).  Mapped
+ * without MAP_NORESERVE, so the pool must hold all of guest memory now:
+ * a guest never finds it short later (hugetlb has no fallback but SIGBUS).
+ */
+static void *hvt_mem_map_hugetlb(uint64_t bytes, struct tender_err *err)
+{
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+        (21 << MAP_HUGE_SHIFT);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+
+    if (p == MAP_FAILED)
+        tender_err_set(err, "--hugepages: could not map %llu bytes of guest "
+                "memory from the pool of 2 MiB huge pages: %s (it needs "
+                "%llu free pages: see vm.nr_hugepages, HugePages_Free in "
+                "/proc/meminfo)", (unsigned long long)bytes,
+                strerror(errno), (unsigned long long)(bytes / HVT_MEM_ALIGN));
+    return p;
+}
+
+static void *hvt_mem_map_anon(uint64_t bytes, struct tender_err *err)
+{
+    void *p = hvt_mem_map(bytes);
+
+    if (p == MAP_FAILED)
+        tender_err_set(err, "Could not allocate %llu bytes of guest "
+                "memory: %s", (unsigned long long)bytes, strerror(errno));
+    else
+        hvt_mem_huge(p, bytes);
+    return p;
+}
+
 int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
@@ -95,11 +128,12 @@ int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
     if (hvt_mem_round(t->mem_mib, &check, &adjusted, err) == 0 && adjusted)
         tender_warn(t, "adjusting memory to %llu bytes",
                 (unsigned long long)bytes);
-    p = hvt_mem_map(bytes);
+    if (h->hugepages)
+        p = hvt_mem_map_hugetlb(bytes, err);
+    else
+        p = hvt_mem_map_anon(bytes, err);
     if (p == MAP_FAILED)
-        return tender_err_set(err, "Could not allocate %llu bytes of guest "
-                "memory: %s", (unsigned long long)bytes, strerror(errno));
-    hvt_mem_huge(p, bytes);
+        return -1;
     h->mem = p;
     h->mem_size = bytes;
     t->mem.host = p;
@@ -141,6 +175,12 @@ int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
 int hvt_mem_host_ro(struct hvt *h, uint64_t gpa, uint64_t size,
         struct tender_err *err)
 {
+    if (h->hugepages)
+        return tender_err_set(err, "--hugepages: guest [%#llx, +%#llx) "
+                "must be read-only, and the host cannot protect part of a "
+                "huge page (more 2 MiB pages mix permissions than the "
+                "guest's page tables have room for)",
+                (unsigned long long)gpa, (unsigned long long)size);
     if (mprotect(h->mem + gpa, size, PROT_READ) != 0)
         return tender_err_set(err, "mprotect of guest [%#llx, +%#llx) "
                 "failed: %s", (unsigned long long)gpa,
