@@ -738,9 +738,9 @@ int hvt_ring_drain(struct hvt *h, struct tender_err *err)
  * on the taps as well is left asleep (a frame wakes it; woken now, the host
  * would likely queue it on this CPU, behind the guest's spin), unless the
  * guest was writing to its console: more lines usually follow at once, and
- * an awake thread takes them without one exit each (bench_gc's 4000 lines:
- * 5.7 -> 0.9 ms, spt 1.7).  One asleep on its kick alone (a full RX ring the guest
- * has just made room in, or before guest_on) is woken.
+ * an awake thread takes them without one exit each (bench_gc's 4000
+ * lines: 5.7 -> 0.9 ms, spt 1.7).  One asleep on its kick alone (a full RX
+ * ring the guest has just made room in, or before guest_on) is woken.
  */
 static void hvt_ring_wake_unless_watching(struct hvt *h, bool console)
 {
