@@ -6,12 +6,11 @@ Not a test helper: nothing here passes or fails.
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,22 +112,3 @@ class Samples:
 def load_average() -> str:
     """The 1-minute load average, to print next to figures."""
     return Path("/proc/loadavg").read_text().split()[0]
-
-
-NR_HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
-
-
-@contextlib.contextmanager
-def hugepage_pool(pages: int) -> Iterator[bool]:
-    """Grows the host's hugetlb pool by `pages` 2 MiB pages (root) for
-    solo5-hvt --hugepages, and shrinks it back; yields whether it could."""
-    try:
-        old = NR_HUGEPAGES.read_text()
-        NR_HUGEPAGES.write_text(str(int(old) + pages))
-    except OSError:
-        yield False
-        return
-    try:
-        yield int(NR_HUGEPAGES.read_text()) >= int(old) + pages
-    finally:
-        NR_HUGEPAGES.write_text(old)

@@ -37,12 +37,12 @@ from bench_support import (
     check_built,
     field_of,
     guest_argv,
-    hugepage_pool,
     load_average,
     sh,
     start_guest,
     stop,
 )
+from support.hugepages import hugepage_pool
 from support.netns import Netns, Tap, netns_with_taps
 
 GC_MEM = 160  # MiB: bench_gc's default scale needs ~120 MiB of heap

@@ -41,6 +41,7 @@ NET = "org.solo5.net."
 BLOCK = "org.solo5.block."
 NET_ARGS = "org.solo5.net-args"
 BUSY_POLL = "org.solo5.busy-poll"  # solo5-hvt --busy-poll=USEC
+HUGEPAGES = "org.solo5.hugepages"  # true: solo5-hvt --hugepages
 
 URUNC = "com.urunc.unikernel."
 URUNC_BINARY = URUNC + "binary"
@@ -72,6 +73,7 @@ class Choices(NamedTuple):
     block: Mapping[str, str] = MappingProxyType({})  # device -> path
     net_args: str | None = None
     busy_poll: int | None = None  # microseconds; hvt only
+    hugepages: bool = False  # hvt only
     sandbox: bool = False
 
 
@@ -154,6 +156,12 @@ def _busy_poll(key: str, value: str) -> int:
     return int(value)
 
 
+def _hugepages(key: str, value: str) -> bool:
+    if value not in ("true", "false"):
+        raise OciError(f"annotation {key}={value!r}: expected true or false")
+    return value == "true"
+
+
 def _urunc(values: Mapping[str, str]) -> Choices:
     """The Choices urunc's keys make."""
     net: dict[str, str] = {}
@@ -196,7 +204,7 @@ def choices(
     base = _urunc({k: v for k, v in source.items() if k.startswith(URUNC)})
     tender, tender_key = base.tender, base.tender_key
     net, block = dict(base.net), dict(base.block)
-    net_args, busy_poll = None, None
+    net_args, busy_poll, hugepages = None, None, False
     for key, value in sorted({**(image or {}), **annotations}.items()):
         if not key.startswith(PREFIX):
             continue
@@ -212,10 +220,12 @@ def choices(
             net_args = value
         elif key == BUSY_POLL:
             busy_poll = _busy_poll(key, value)
+        elif key == HUGEPAGES:
+            hugepages = _hugepages(key, value)
         else:
             raise OciError(
                 f"annotation {key}: unknown (solo5-oci knows {TENDER}, {NET}DEVICE, "
-                f"{BLOCK}DEVICE, {NET_ARGS}, {BUSY_POLL})"
+                f"{BLOCK}DEVICE, {NET_ARGS}, {BUSY_POLL}, {HUGEPAGES})"
             )
     return Choices(
         tender=tender,
@@ -226,4 +236,5 @@ def choices(
         block=block,
         net_args=net_args,
         busy_poll=busy_poll,
+        hugepages=hugepages,
     )

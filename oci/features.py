@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from solo5_oci.annotations import BLOCK, BUSY_POLL, NET, NET_ARGS, TENDER
+from solo5_oci.annotations import BLOCK, BUSY_POLL, HUGEPAGES, NET, NET_ARGS, TENDER
 
 
 def features() -> dict[str, object]:
@@ -24,7 +24,7 @@ def features() -> dict[str, object]:
         },
         "annotations": {
             "org.solo5.oci.annotations": " ".join(
-                (TENDER, NET + "DEVICE", BLOCK + "DEVICE", NET_ARGS, BUSY_POLL)
+                (TENDER, NET + "DEVICE", BLOCK + "DEVICE", NET_ARGS, BUSY_POLL, HUGEPAGES)
             ),
             "org.solo5.oci.tender-seccomp": "the tender's own filter (not the engine's)",
         },

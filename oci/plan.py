@@ -14,6 +14,7 @@ import stat
 from solo5_oci import devices, resources
 from solo5_oci.annotations import (
     BUSY_POLL,
+    HUGEPAGES,
     IMAGE_FILE,
     URUNC_JSON,
     Choices,
@@ -91,6 +92,8 @@ class Plan:
             argv.append(f"--mem={self.mem}")
         if self.choices.busy_poll is not None:
             argv.append(f"--busy-poll={self.choices.busy_poll}")
+        if self.choices.hugepages:
+            argv.append("--hugepages")
         for net in attached:
             argv += [f"--net:{net.device}=@{net.fd}", f"--net-mac:{net.device}={net.iface.mac}"]
         argv += [f"--block:{b.device}=/proc/self/fd/{b.fd}" for b in self.blocks]
@@ -122,6 +125,19 @@ def _image_annotations(spec: Spec) -> dict[str, str] | None:
     return None if text is None else decode_image_annotations(text, f"/{IMAGE_FILE} in the rootfs")
 
 
+def _hvt_only(wanted: Choices, target: str) -> str | None:
+    """Why annotations for solo5-hvt's own options cannot apply to `target`."""
+    asked = []
+    if wanted.busy_poll is not None:
+        asked.append((f"{BUSY_POLL}={wanted.busy_poll}", "--busy-poll"))
+    if wanted.hugepages:
+        asked.append((f"{HUGEPAGES}=true", "--hugepages"))
+    if target == "hvt" or not asked:
+        return None
+    annotation, option = asked[0]
+    return f"annotation {annotation}: solo5-{target} has no {option} (a solo5-hvt option)"
+
+
 def make(spec: Spec, host: Host) -> Plan:
     """Everything the container runs, checked; files opened (Plan.close())."""
     if spec.hooks:
@@ -130,12 +146,10 @@ def make(spec: Spec, host: Host) -> Plan:
     if wanted.sandbox:
         return Plan(spec, wanted)
     chosen = choose(spec, wanted, host)
-    if wanted.busy_poll is not None and chosen.target != "hvt":
+    refused = _hvt_only(wanted, chosen.target)
+    if refused:
         os.close(chosen.fd)
-        raise OciError(
-            f"annotation {BUSY_POLL}={wanted.busy_poll}: solo5-{chosen.target} has no "
-            "--busy-poll (a solo5-hvt option)"
-        )
+        raise OciError(refused)
     plan = Plan(spec, wanted, chosen, kvm=host.kvm)
     try:
         plan.nets = devices.net_devices(chosen.devices, wanted)

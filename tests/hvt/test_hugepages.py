@@ -17,48 +17,33 @@ from pathlib import Path
 
 import pytest
 from support.guest import guest_path, run
+from support.hugepages import hugepage_pool, hugepages_free
 
 from .hvt_env import HVT, requires_hvt
 from .test_hvt_read_only import MEM_MIB, MIXED, mixed_ro, read_only_guest
 
 pytestmark = requires_hvt
 
-NR_HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
 POOL_GROWTH = 16  # 32 MiB: enough for the guests below (MEM_MIB is 22)
 
 
-def hugepages_free() -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("HugePages_Free:"):
-            return int(line.split()[1])
-    raise AssertionError("/proc/meminfo has no HugePages_Free")
-
-
 @pytest.fixture(scope="module")
-def pool() -> Iterator[int]:
-    """Grows the pool by POOL_GROWTH pages; yields how many are free."""
-    try:
-        old = NR_HUGEPAGES.read_text()
-        NR_HUGEPAGES.write_text(str(int(old) + POOL_GROWTH))
-    except OSError as e:
-        pytest.skip(f"cannot grow the hugetlb pool ({NR_HUGEPAGES}: {e.strerror})")
-    try:
-        free = hugepages_free()
-        if free < POOL_GROWTH:
-            pytest.skip(f"the kernel found only {free} free 2 MiB pages for the pool")
-        yield free
-    finally:
-        NR_HUGEPAGES.write_text(old)
+def pool() -> Iterator[None]:
+    """The pool grown by POOL_GROWTH pages for the module."""
+    with hugepage_pool(POOL_GROWTH) as grown:
+        if not grown:
+            pytest.skip("cannot grow the hugetlb pool (/proc/sys/vm/nr_hugepages: root, memory)")
+        yield
 
 
-def test_a_guest_runs_from_the_pool(pool: int) -> None:
+def test_a_guest_runs_from_the_pool(pool: None) -> None:
     result = run([HVT, "--hugepages", "--mem=8", guest_path("test_hello", "hvt"), "Hello_Solo5"])
     assert result.status == 0, result.describe()
     assert "SUCCESS" in result.stdout, result.describe()
     assert result.stderr == "", result.describe()
 
 
-def test_a_guest_bigger_than_the_pool_is_refused_at_start(pool: int) -> None:
+def test_a_guest_bigger_than_the_pool_is_refused_at_start(pool: None) -> None:
     pages = hugepages_free() + 1
     argv = [f"--mem={2 * pages}", guest_path("test_hello", "hvt"), "Hello_Solo5"]
     result = run([HVT, "--hugepages", *argv])
@@ -71,7 +56,9 @@ def test_a_guest_bigger_than_the_pool_is_refused_at_start(pool: int) -> None:
     assert run([HVT, *argv]).status == 0
 
 
-def test_read_only_pages_the_page_tables_cannot_hold_are_refused(pool: int, tmp_path: Path) -> None:
+def test_read_only_pages_the_page_tables_cannot_hold_are_refused(
+    pool: None, tmp_path: Path
+) -> None:
     """More mixed 2 MiB pages than spare page tables: the last one's read-only
     page would need a read-only host page, which a huge page cannot give."""
     kernel = tmp_path / "ro.hvt"

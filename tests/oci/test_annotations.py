@@ -30,9 +30,10 @@ def test_ours() -> None:
             "org.solo5.block.storage": "/data/disk.img",
             "org.solo5.net-args": "--ipv4={addr}/{prefix}",
             "org.solo5.busy-poll": "3000",
+            "org.solo5.hugepages": "true",
         }
     )
-    assert got.busy_poll == 3000
+    assert got.busy_poll == 3000 and got.hugepages
     assert got.tender == "spt" and got.tender_key == "org.solo5.tender"
     assert got.net == {"service0": "eth1"}
     assert got.block == {"storage": "/data/disk.img"}
@@ -128,6 +129,10 @@ def test_bad_urunc_json(text: str, message: str) -> None:
         (
             {"org.solo5.busy-poll": "\u0663"},  # a digit, but not an ASCII one
             "annotation org.solo5.busy-poll='\u0663': expected microseconds",
+        ),
+        (
+            {"org.solo5.hugepages": "yes"},
+            "annotation org.solo5.hugepages='yes': expected true or false",
         ),
         (
             {

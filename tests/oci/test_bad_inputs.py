@@ -188,7 +188,7 @@ CASES: dict[str, tuple[dict[str, str], list[str], dict[str, object], str]] = {
         {},
         "/.solo5/annotations.json in the rootfs: annotation org.solo5.nett: unknown (solo5-oci "
         "knows org.solo5.tender, org.solo5.net.DEVICE, org.solo5.block.DEVICE, "
-        "org.solo5.net-args, org.solo5.busy-poll)",
+        "org.solo5.net-args, org.solo5.busy-poll, org.solo5.hugepages)",
     ),
     "unknown tender": (
         HELLO,

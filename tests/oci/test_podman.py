@@ -212,6 +212,11 @@ BAD = [
         ["--annotation", "org.solo5.busy-poll=0"],
         "annotation org.solo5.busy-poll=0: solo5-spt has no --busy-poll (a solo5-hvt option)",
     ),
+    (
+        ["/hello.spt"],
+        ["--annotation", "org.solo5.hugepages=true"],
+        "annotation org.solo5.hugepages=true: solo5-spt has no --hugepages (a solo5-hvt option)",
+    ),
     (["/notes.txt"], [], "/notes.txt: not an ELF file (not a Solo5 unikernel)"),
     (
         ["/linux.elf"],

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.hugepages import hugepage_pool
 
 from .helpers import (
     Container,
@@ -336,6 +337,39 @@ def test_busy_poll_annotation(runtime: Runtime, tmp_path: Path) -> None:
         assert (
             "annotation org.solo5.busy-poll=0: solo5-spt has no --busy-poll (a solo5-hvt option)"
             in container.stderr
+        ), container.stderr
+
+
+# A 48 MiB container: a 32 MiB guest (resources.py), 16 pages of the pool.
+GUEST_HUGEPAGES_LIMIT = 48 << 20
+GUEST_HUGEPAGES = 16
+
+
+def test_hugepages_annotation(runtime: Runtime, tmp_path: Path) -> None:
+    """org.solo5.hugepages=true reaches solo5-hvt as --hugepages, which then
+    maps the guest from the hugetlb pool (grown here for it); spt has none."""
+    if "hvt" not in TENDERS:
+        pytest.skip("/dev/kvm cannot run guests here: no solo5-hvt to pass it to")
+    files = {"/spin.hvt": guest("spin", "hvt"), "/spin.spt": guest("spin", "spt")}
+    huge = {"org.solo5.hugepages": "true"}
+    with hugepage_pool(GUEST_HUGEPAGES) as grown:
+        if not grown:
+            pytest.skip("cannot grow the hugetlb pool (/proc/sys/vm/nr_hugepages) for the guest")
+        limit = {"pids": {"limit": 64}, "memory": {"limit": GUEST_HUGEPAGES_LIMIT}}
+        config = base_config(["/spin.hvt", "yield"], annotations=huge, resources=limit)
+        with created(runtime, make_bundle(tmp_path / "b", files, config)) as container:
+            assert container.created_status() == 0, container.stderr
+            init = runtime.state(container.id)["pid"]
+            argv = Path(f"/proc/{init}/cmdline").read_bytes().split(b"\0")
+            assert b"--hugepages" in argv, argv
+            assert runtime.run("start", container.id).status == 0
+            container.wait_output("spinning")
+    config = base_config(["/spin.spt", "yield"], annotations=huge)
+    with created(runtime, make_bundle(tmp_path / "c", files, config)) as container:
+        assert container.created_status() != 0
+        assert (
+            "annotation org.solo5.hugepages=true: solo5-spt has no --hugepages "
+            "(a solo5-hvt option)" in container.stderr
         ), container.stderr
 
 
