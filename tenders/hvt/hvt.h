@@ -38,6 +38,9 @@ struct hvt_range {
     uint64_t start, end;        /* [start, end) */
 };
 
+/* Whether one of the n ranges r holds addr (hvt_mem.c). */
+bool hvt_ranges_hold(const struct hvt_range *r, unsigned n, uint64_t addr);
+
 struct tender_seccomp_table;
 
 /*

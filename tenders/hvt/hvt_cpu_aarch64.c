@@ -91,14 +91,6 @@
 const bool hvt_cpu_has_user_mode = false;
 const bool hvt_cpu_maps_read_only = false;
 
-static bool hvt_cpu_in(const struct hvt_range *r, unsigned n, uint64_t addr)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (addr >= r[i].start && addr < r[i].end)
-            return true;
-    return false;
-}
-
 /* The permission bits of the 4 KiB page at addr; 0 if it is not mapped. */
 static uint64_t hvt_cpu_page_perm(const struct hvt *h, uint64_t addr)
 {
@@ -106,9 +98,9 @@ static uint64_t hvt_cpu_page_perm(const struct hvt *h, uint64_t addr)
         return 0;
     if (addr < HVT_GUEST_MIN_BASE)
         return PERM_RO;
-    if (hvt_cpu_in(h->x, h->n_x, addr))
+    if (hvt_ranges_hold(h->x, h->n_x, addr))
         return PERM_RX;
-    if (hvt_cpu_in(h->ro, h->n_ro, addr))
+    if (hvt_ranges_hold(h->ro, h->n_ro, addr))
         return PERM_RO;
     return PERM_RW;
 }

@@ -83,14 +83,6 @@
 const bool hvt_cpu_has_user_mode = true;
 const bool hvt_cpu_maps_read_only = true;
 
-static bool hvt_cpu_in(const struct hvt_range *r, unsigned n, uint64_t addr)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (addr >= r[i].start && addr < r[i].end)
-            return true;
-    return false;
-}
-
 /*
  * The entry of the 4 KiB page at addr, without its address (0: not
  * mapped).  p is P, with U for a CPL3 guest; nx is NX where the vCPU has
@@ -104,9 +96,9 @@ static uint64_t hvt_cpu_page_bits(const struct hvt *h, uint64_t addr,
 
     if (addr < HVT_BOOT_INFO_BASE)
         return 0;
-    if (addr >= HVT_GUEST_MIN_BASE && !hvt_cpu_in(h->ro, h->n_ro, addr))
+    if (addr >= HVT_GUEST_MIN_BASE && !hvt_ranges_hold(h->ro, h->n_ro, addr))
         e |= PTE_RW | PTE_D;
-    if (!hvt_cpu_in(h->x, h->n_x, addr))
+    if (!hvt_ranges_hold(h->x, h->n_x, addr))
         e |= nx;
     return e;
 }

@@ -188,6 +188,14 @@ int hvt_mem_host_ro(struct hvt *h, uint64_t gpa, uint64_t size,
     return 0;
 }
 
+bool hvt_ranges_hold(const struct hvt_range *r, unsigned n, uint64_t addr)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (addr >= r[i].start && addr < r[i].end)
+            return true;
+    return false;
+}
+
 void *hvt_gpa(const struct hvt *h, uint64_t gpa, uint64_t len,
         enum hvt_access access, struct tender_err *err)
 {
