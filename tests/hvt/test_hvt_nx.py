@@ -16,10 +16,10 @@ import struct
 from pathlib import Path
 
 import pytest
-from support.elfgen import PT_LOAD, PT_NOTE, TEXT_BASE, Elf, Segment, abi_note, mft_note
+from support.elfgen import PT_LOAD, TEXT_BASE, Elf, Segment, hvt_notes
 from support.guest import run
 
-from solo5_toolchain.targets import PF_R, PF_W, PF_X, TARGETS
+from solo5_toolchain.targets import PF_R, PF_W, PF_X
 
 from .hvt_env import HVT, requires_hvt
 
@@ -47,21 +47,12 @@ def nx_guest(target: int) -> bytes:
     text[: len(entry)] = entry
     last = TEXT_LAST_PAGE - TEXT_BASE
     text[last : last + len(HALT7)] = HALT7
-    hvt = TARGETS["hvt"]
     return Elf(
         [
             Segment(PT_LOAD, PF_R | PF_X, TEXT_BASE, bytes(text)),
             Segment(PT_LOAD, PF_R | PF_W, DATA_MIXED, HALT7),
             Segment(PT_LOAD, PF_R | PF_W, DATA_ALONE, HALT7),
-            Segment(
-                PT_NOTE,
-                PF_R,
-                0,
-                abi_note(hvt.abi_target, hvt.abi_version),
-                align=4,
-                section=".note.solo5.abi",
-            ),
-            Segment(PT_NOTE, PF_R, 0, mft_note(), align=8, section=".note.solo5.manifest"),
+            *hvt_notes(),
         ]
     ).build()
 

@@ -21,10 +21,10 @@ import struct
 from pathlib import Path
 
 import pytest
-from support.elfgen import PT_LOAD, PT_NOTE, TEXT_BASE, Elf, Segment, abi_note, mft_note
+from support.elfgen import PT_LOAD, TEXT_BASE, Elf, Segment, hvt_notes
 from support.guest import run
 
-from solo5_toolchain.targets import PF_R, PF_W, PF_X, TARGETS
+from solo5_toolchain.targets import PF_R, PF_W, PF_X
 
 from .hvt_env import HVT, requires_hvt
 
@@ -54,7 +54,6 @@ def write_then_halt(target: int) -> bytes:
 
 
 def read_only_guest(target: int) -> bytes:
-    hvt = TARGETS["hvt"]
     segments = [
         Segment(PT_LOAD, PF_R | PF_X, TEXT_BASE, write_then_halt(target)),
         Segment(PT_LOAD, PF_R, RO_LOW, b"\x01"),
@@ -63,17 +62,7 @@ def read_only_guest(target: int) -> bytes:
     for n in range(1, MIXED + 1):
         segments.append(Segment(PT_LOAD, PF_R, mixed_ro(n), b"\x01"))
         segments.append(Segment(PT_LOAD, PF_R | PF_W, mixed_ro(n) + PAGE, b"\x01"))
-    segments += [
-        Segment(
-            PT_NOTE,
-            PF_R,
-            0,
-            abi_note(hvt.abi_target, hvt.abi_version),
-            align=4,
-            section=".note.solo5.abi",
-        ),
-        Segment(PT_NOTE, PF_R, 0, mft_note(), align=8, section=".note.solo5.manifest"),
-    ]
+    segments += hvt_notes()
     return Elf(segments).build()
 
 

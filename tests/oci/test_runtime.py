@@ -11,6 +11,7 @@ import re
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.hugepages import hugepage_pool
@@ -318,26 +319,38 @@ def test_tender_annotation(runtime: Runtime, tmp_path: Path) -> None:
         assert exes == {"solo5-oci-init", "solo5-spt"}
 
 
+def spin_files() -> dict[str, Path | bytes]:
+    return {"/spin.hvt": guest("spin", "hvt"), "/spin.spt": guest("spin", "spt")}
+
+
+def check_hvt_option(runtime: Runtime, where: Path, config: dict[str, Any], option: bytes) -> None:
+    """The container (/spin.hvt) runs on solo5-hvt, with `option` in its argv."""
+    with created(runtime, make_bundle(where, spin_files(), config)) as container:
+        assert container.created_status() == 0, container.stderr
+        init = runtime.state(container.id)["pid"]
+        argv = Path(f"/proc/{init}/cmdline").read_bytes().split(b"\0")
+        assert option in argv, argv
+        assert runtime.run("start", container.id).status == 0
+        container.wait_output("spinning")
+
+
+def check_refused_on_spt(runtime: Runtime, where: Path, annotation: str, option: str) -> None:
+    """/spin.spt with `annotation` (KEY=VALUE) fails at create, naming it."""
+    key, value = annotation.split("=", 1)
+    config = base_config(["/spin.spt", "yield"], annotations={key: value})
+    with created(runtime, make_bundle(where, spin_files(), config)) as container:
+        assert container.created_status() != 0
+        message = f"annotation {annotation}: solo5-spt has no {option} (a solo5-hvt option)"
+        assert message in container.stderr, container.stderr
+
+
 def test_busy_poll_annotation(runtime: Runtime, tmp_path: Path) -> None:
     """org.solo5.busy-poll reaches solo5-hvt as --busy-poll; spt has none."""
     if "hvt" not in TENDERS:
         pytest.skip("/dev/kvm cannot run guests here: no solo5-hvt to pass it to")
-    files = {"/spin.hvt": guest("spin", "hvt"), "/spin.spt": guest("spin", "spt")}
     config = base_config(["/spin.hvt", "yield"], annotations={"org.solo5.busy-poll": "0"})
-    with created(runtime, make_bundle(tmp_path / "b", files, config)) as container:
-        assert container.created_status() == 0, container.stderr
-        init = runtime.state(container.id)["pid"]
-        argv = Path(f"/proc/{init}/cmdline").read_bytes().split(b"\0")
-        assert b"--busy-poll=0" in argv, argv
-        assert runtime.run("start", container.id).status == 0
-        container.wait_output("spinning")
-    config = base_config(["/spin.spt", "yield"], annotations={"org.solo5.busy-poll": "0"})
-    with created(runtime, make_bundle(tmp_path / "c", files, config)) as container:
-        assert container.created_status() != 0
-        assert (
-            "annotation org.solo5.busy-poll=0: solo5-spt has no --busy-poll (a solo5-hvt option)"
-            in container.stderr
-        ), container.stderr
+    check_hvt_option(runtime, tmp_path / "b", config, b"--busy-poll=0")
+    check_refused_on_spt(runtime, tmp_path / "c", "org.solo5.busy-poll=0", "--busy-poll")
 
 
 # A 48 MiB container: a 32 MiB guest (resources.py), 16 pages of the pool.
@@ -350,27 +363,14 @@ def test_hugepages_annotation(runtime: Runtime, tmp_path: Path) -> None:
     maps the guest from the hugetlb pool (grown here for it); spt has none."""
     if "hvt" not in TENDERS:
         pytest.skip("/dev/kvm cannot run guests here: no solo5-hvt to pass it to")
-    files = {"/spin.hvt": guest("spin", "hvt"), "/spin.spt": guest("spin", "spt")}
-    huge = {"org.solo5.hugepages": "true"}
     with hugepage_pool(GUEST_HUGEPAGES) as grown:
         if not grown:
             pytest.skip("cannot grow the hugetlb pool (/proc/sys/vm/nr_hugepages) for the guest")
         limit = {"pids": {"limit": 64}, "memory": {"limit": GUEST_HUGEPAGES_LIMIT}}
-        config = base_config(["/spin.hvt", "yield"], annotations=huge, resources=limit)
-        with created(runtime, make_bundle(tmp_path / "b", files, config)) as container:
-            assert container.created_status() == 0, container.stderr
-            init = runtime.state(container.id)["pid"]
-            argv = Path(f"/proc/{init}/cmdline").read_bytes().split(b"\0")
-            assert b"--hugepages" in argv, argv
-            assert runtime.run("start", container.id).status == 0
-            container.wait_output("spinning")
-    config = base_config(["/spin.spt", "yield"], annotations=huge)
-    with created(runtime, make_bundle(tmp_path / "c", files, config)) as container:
-        assert container.created_status() != 0
-        assert (
-            "annotation org.solo5.hugepages=true: solo5-spt has no --hugepages "
-            "(a solo5-hvt option)" in container.stderr
-        ), container.stderr
+        annotations = {"org.solo5.hugepages": "true"}
+        config = base_config(["/spin.hvt", "yield"], annotations=annotations, resources=limit)
+        check_hvt_option(runtime, tmp_path / "b", config, b"--hugepages")
+    check_refused_on_spt(runtime, tmp_path / "c", "org.solo5.hugepages=true", "--hugepages")
 
 
 def test_urunc_image(runtime: Runtime, tmp_path: Path) -> None:

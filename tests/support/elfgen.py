@@ -324,6 +324,22 @@ def guest_segments(
     ]
 
 
+def hvt_notes() -> list[Segment]:
+    """The ABI1 (hvt) and MFT1 (no devices) notes of an hvt unikernel."""
+    hvt = TARGETS["hvt"]
+    return [
+        Segment(
+            PT_NOTE,
+            PF_R,
+            0,
+            abi_note(hvt.abi_target, hvt.abi_version),
+            align=4,
+            section=".note.solo5.abi",
+        ),
+        Segment(PT_NOTE, PF_R, 0, mft_note(), align=8, section=".note.solo5.manifest"),
+    ]
+
+
 def guest(code: bytes = CODE["exit7"], devices: list[tuple[str, str]] | None = None) -> bytes:
     """A valid spt unikernel running `code`, declaring `devices`."""
     return Elf(guest_segments(code, mft=mft_note(devices))).build()
