@@ -40,6 +40,7 @@
 #include <sys/ioctl.h>
 
 #include "hvt.h"
+#include "hvt_cpu_x86_64.h"
 #include "hvt_cpuid_x86_64.h"
 
 #define GDT_BASE 0x1000ULL
@@ -148,8 +149,7 @@ static int hvt_cpu_loose_pde(struct hvt *h, const uint64_t *pt, uint64_t base,
     return 0;
 }
 
-static int hvt_cpu_page_tables(struct hvt *h, bool nx_ok,
-        struct tender_err *err)
+int hvt_cpu_page_tables(struct hvt *h, bool nx_ok, struct tender_err *err)
 {
     uint64_t *pml4 = (uint64_t *)(h->mem + PML4_BASE);
     uint64_t *pdpt = (uint64_t *)(h->mem + PDPT_BASE);

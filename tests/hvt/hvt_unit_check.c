@@ -7,6 +7,8 @@
  *          or "err MESSAGE"
  *   mem MIB -> "ok BYTES ADJUSTED" or "err MESSAGE"
  *   insn HEXBYTES -> "fpu" or "other"
+ *   pt MEM_MIB NX [r|x START END]... -> the page tables, page by page
+ *       (hvt_unit_arch_x86_64.c; "none" on aarch64)
  * All numbers are decimal except HEXBYTES (e.g. 0f57c0).
  */
 #include <inttypes.h>
@@ -57,8 +59,10 @@ static void check_mem(const char *rest)
         printf("ok %" PRIu64 " %d\n", bytes, adjusted);
 }
 
-/* hvt_unit_insn_<arch>.c: the architecture's instruction classes. */
+/* hvt_unit_arch_<arch>.c: the architecture's instruction classes and page
+ * tables. */
 void check_insn(const char *hex);
+void check_pt(char *rest);
 
 int main(void)
 {
@@ -72,6 +76,8 @@ int main(void)
             check_mem(line + 4);
         else if (strncmp(line, "insn ", 5) == 0)
             check_insn(line + 5);
+        else if (strncmp(line, "pt ", 3) == 0)
+            check_pt(line + 3);
         else
             puts("bad request");
         fflush(stdout);
