@@ -1,7 +1,8 @@
 /*
  * hvt_cpu_x86_64.h: what hvt_cpu_x86_64.c shows besides hvt_cpu_setup():
  * the page tables it writes, for tests/hvt/hvt_unit_arch_x86_64.c, which
- * checks them page by page against a model (tests/hvt/test_hvt_unit.py).
+ * checks them page by page against a model
+ * (tests/hvt/test_hvt_page_tables.py).
  */
 #ifndef HVT_CPU_X86_64_H
 #define HVT_CPU_X86_64_H

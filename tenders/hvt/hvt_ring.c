@@ -733,6 +733,27 @@ int hvt_ring_drain(struct hvt *h, struct tender_err *err)
     return 0;
 }
 
+/* hvt_ring_at_exit(); *console tells whether console bytes went out. */
+static int hvt_ring_serve_exit(struct hvt *h, bool *console,
+        struct tender_err *err)
+{
+    struct hvt_ring *r = h->ring;
+    bool work;
+
+    if (hvt_ring_block_take(r, &work, err) != 0)
+        return -1;
+    if (hvt_console_out(h, console, err) != 0)
+        return -1;
+    for (unsigned i = 0; i < r->n_net; i++) {
+        const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
+
+        if (hvt_ring_load(&n->tx_head) != hvt_ring_load(&n->tx_tail) &&
+                hvt_ring_tx(r, &r->net[i], &work, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /*
  * After a kick exit, which served all the guest had queued: a thread asleep
  * on the taps as well is left asleep (a frame wakes it; woken now, the host
@@ -775,8 +796,7 @@ int hvt_ring_kick_exit(struct hvt *h, struct tender_err *err)
     struct kvm_ioeventfd kick = { .fd = -1 };
     bool console;
 
-    if (hvt_console_out(h, &console, err) != 0 ||
-            hvt_ring_at_exit(h, err) != 0)
+    if (hvt_ring_serve_exit(h, &console, err) != 0)
         return -1;
     __atomic_store_n(&a->kicks_served, ++h->ring_kick_exits,
             __ATOMIC_RELEASE);
@@ -810,21 +830,9 @@ uint64_t hvt_ring_rx_ready(const struct hvt *h)
  * is nothing. */
 int hvt_ring_at_exit(struct hvt *h, struct tender_err *err)
 {
-    struct hvt_ring *r = h->ring;
-    bool work;
+    bool console;
 
-    if (hvt_ring_block_take(r, &work, err) != 0)
-        return -1;
-    if (hvt_console_out(h, &work, err) != 0)
-        return -1;
-    for (unsigned i = 0; i < r->n_net; i++) {
-        const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
-
-        if (hvt_ring_load(&n->tx_head) != hvt_ring_load(&n->tx_tail) &&
-                hvt_ring_tx(r, &r->net[i], &work, err) != 0)
-            return -1;
-    }
-    return 0;
+    return hvt_ring_serve_exit(h, &console, err);
 }
 
 /* POLL: reads what the taps hold into the RX rings.  *ready is the set of
