@@ -332,15 +332,13 @@ int hvt_hypercall(struct tender *t, unsigned nr, uint64_t gpa, int *status,
 /* The POLL machinery: a timer and every NET device in one epoll set; with
  * I/O rings a second one, the same plus the rings' eventfd (hvt_ring.c),
  * for once the guest uses them.  The I/O thread sleeps on the taps too
- * (hvt_ring_watch_tap()); both sets take them EPOLLEXCLUSIVE, POLL's
- * first, so that a frame wakes one thread: the vCPU thread if it waits in
- * POLL, else the I/O thread. */
+ * (hvt_ring_watch_tap()): a frame wakes both threads when both wait, so
+ * that the I/O thread is awake when the guest's answer comes. */
 int hvt_poll_setup(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = POLL_EV_TIMER };
     struct epoll_event rx = { .events = EPOLLIN, .data.u64 = POLL_EV_RING_RX };
-    struct epoll_event tap = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 
     h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (h->epoll_fd < 0)
@@ -370,10 +368,9 @@ int hvt_poll_setup(struct tender *t, struct tender_err *err)
             continue;
         h->has_net = true;
         ev.data.u64 = i;
-        tap.data.u64 = i;
         if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, e->b.hostfd, &ev) != 0 ||
                 (h->ring != NULL && epoll_ctl(h->ring_poll_fd, EPOLL_CTL_ADD,
-                    e->b.hostfd, &tap) != 0))
+                    e->b.hostfd, &ev) != 0))
             return tender_err_set(err, "%s: epoll_ctl: %s", e->name,
                     strerror(errno));
         if (h->ring != NULL && hvt_ring_watch_tap(h, e->b.hostfd, err) != 0)

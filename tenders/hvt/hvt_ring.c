@@ -563,9 +563,13 @@ static void hvt_ring_wait_kick(const struct hvt_ring *r, const struct hvt *h)
 }
 
 /* Until a kick or a frame on a tap (taps_watched): a guest waiting for
- * frames keeps watching its RX rings, and the frame wakes this thread
- * alone, as it would wake solo5-spt, unless the vCPU thread waits for it
- * in POLL (which then takes it: hvt_poll_setup()). */
+ * frames keeps watching its RX rings, and the frame wakes this thread as
+ * it would wake solo5-spt.  If the vCPU thread waits for it in POLL, the
+ * frame wakes both (whichever reads the tap first fills the ring): the
+ * guest usually answers within tens of microseconds of being entered, and
+ * waking an idle CPU takes as long on kvm-pvm, so this thread wakes while
+ * the guest is entered instead of at its kick (docs/performance.md,
+ * "Round 5"). */
 static void hvt_ring_wait_watch(const struct hvt_ring *r, const struct hvt *h)
 {
     struct epoll_event ev[MFT_MAX_ENTRIES + 1];
@@ -763,18 +767,24 @@ static int hvt_ring_serve_exit(struct hvt *h, bool *console,
  * lines: 5.7 -> 0.9 ms, spt 1.7).  One asleep on its kick alone (a full RX
  * ring the guest has just made room in, or before guest_on) is woken.
  */
+static void hvt_ring_wake(struct hvt *h)
+{
+    const uint64_t one = 1;
+
+    /* Awake from now on: later producers need not kick (the thread sets
+     * it again, then looks once more, before it sleeps). */
+    __atomic_store_n(&h->ring->area->kick_wanted, 0, __ATOMIC_RELAXED);
+    (void)!write(h->ring_kick_fd, &one, sizeof(one));
+}
+
 static void hvt_ring_wake_unless_watching(struct hvt *h, bool console)
 {
     struct hvt_ring_area *a = h->ring->area;
-    const uint64_t one = 1;
 
     if (!console && __atomic_load_n(&a->kick_wanted, __ATOMIC_SEQ_CST) &&
             __atomic_load_n(&a->taps_watched, __ATOMIC_RELAXED))
         return;
-    /* Awake from now on: later producers need not kick (the thread sets
-     * it again, then looks once more, before it sleeps). */
-    __atomic_store_n(&a->kick_wanted, 0, __ATOMIC_RELAXED);
-    (void)!write(h->ring_kick_fd, &one, sizeof(one));
+    hvt_ring_wake(h);
 }
 
 /*
@@ -861,13 +871,22 @@ int hvt_ring_poll_fill(struct hvt *h, uint64_t *ready,
     return 0;
 }
 
+/* POLL ends; with frames, the I/O thread is made sure to be awake for the
+ * guest's answer.  The frame has woken it already (hvt_ring_wait_watch()),
+ * but epoll lets it sleep on if the tap is empty again when it runs, as it
+ * is once this thread has read it; the kick eventfd keeps it up.  Cheap:
+ * the thread is already being woken, so no second wake-up of its CPU. */
 uint64_t hvt_ring_poll_end(struct hvt *h)
 {
-    uint64_t v;
+    uint64_t v, ready;
 
     __atomic_store_n(&h->ring_polling, 0, __ATOMIC_SEQ_CST);
     (void)!read(h->ring_rx_fd, &v, sizeof(v));
-    return hvt_ring_rx_ready(h);
+    ready = hvt_ring_rx_ready(h);
+    if (ready != 0 &&
+            __atomic_load_n(&h->ring->area->kick_wanted, __ATOMIC_SEQ_CST))
+        hvt_ring_wake(h);
+    return ready;
 }
 
 /* The I/O thread's sleep set, before any tap is added to it. */
@@ -886,7 +905,7 @@ int hvt_ring_watch_setup(struct hvt *h, struct tender_err *err)
 
 int hvt_ring_watch_tap(struct hvt *h, int tapfd, struct tender_err *err)
 {
-    struct epoll_event tap = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+    struct epoll_event tap = { .events = EPOLLIN };
 
     if (epoll_ctl(h->ring_watch_fd, EPOLL_CTL_ADD, tapfd, &tap) != 0)
         return tender_err_set(err, "epoll (I/O thread): %s",

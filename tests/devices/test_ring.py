@@ -10,6 +10,9 @@ guest with status 1 and a message, like a malformed hypercall.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -123,6 +126,47 @@ def test_kicks_wake_the_thread_before_and_after_the_ioeventfd(tmp_path: Path) ->
     check_success(result)
     lines = "".join(f"kick {i}\n" for i in range(100))
     assert lines in result.stdout, result.describe()
+
+
+# One broadcast frame of a local experimental ethertype, sent on tap100 from
+# inside the namespace.
+SEND_ONE_FRAME = (
+    "import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); "
+    "s.bind(('tap100', 0)); s.send(b'\\xff' * 6 + b'\\x02' * 6 + b'\\x88\\xb5' + bytes(46))"
+)
+
+
+def test_frame_that_ends_poll_wakes_the_io_thread(tmp_path: Path) -> None:
+    """A frame that comes while the guest waits in POLL and the I/O thread
+    sleeps wakes both threads: the thread is awake when the guest answers,
+    so an answer queued without a kick is sent (docs/performance.md, Round
+    5: the wake-up of an idle CPU is then no longer paid after the guest's
+    answer).  The tap has no IPv6, so that no other frame wakes it."""
+    need_module("hvt", "net")
+    need_module("hvt", "block")
+    need_netns()
+    image = zero_file(tmp_path / "storage.img", 16 * 512)
+    log = tmp_path / "guest.log"
+    argv = [
+        str(tender("hvt").binary), "--mem=4", "--busy-poll=0", "--net:service0=tap100",
+        f"--block:storage={image}", "--",
+        str(guest_path("test_ring_hostile", "hvt")), "rx_wakes_thread",
+    ]  # fmt: skip
+    with netns_with_taps([Tap("tap100", None, ipv6=False)]) as ns, open(log, "wb") as out:
+        guest = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while b"polling" not in log.read_bytes():
+                assert guest.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.02)
+            time.sleep(0.3)  # the guest waits for the thread to sleep (1 ms), then POLL
+            subprocess.run(ns.command([sys.executable, "-c", SEND_ONE_FRAME]), check=True)
+            status = guest.wait(timeout=60)
+        finally:
+            guest.kill()
+            guest.wait()
+    output = log.read_text()
+    assert status == 0 and "SUCCESS" in output, output
 
 
 def test_net_hypercall_fallback_without_rings(top: Path, tmp_path: Path) -> None:

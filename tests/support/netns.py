@@ -21,6 +21,7 @@ class Tap:
     host_ip: str | None  # the host side's address, e.g. "10.0.0.1/24"
     mtu: int = 1500
     up: bool = True  # False: left down (tenders must refuse it)
+    ipv6: bool = True  # False: the host sends nothing to it unasked (no RS, DAD, MLD)
 
 
 class NetnsUnavailable(Exception):
@@ -67,6 +68,9 @@ def netns_with_taps(taps: Sequence[Tap]) -> Iterator[Netns]:
         for tap in taps:
             _ip("-n", name, "tuntap", "add", "dev", tap.name, "mode", "tap")
             _ip("-n", name, "link", "set", "dev", tap.name, "mtu", str(tap.mtu))
+            if not tap.ipv6:
+                _ip("netns", "exec", name, "sysctl", "-qw",
+                    f"net.ipv6.conf.{tap.name}.disable_ipv6=1")  # fmt: skip
             if tap.host_ip:
                 _ip("-n", name, "addr", "add", tap.host_ip, "dev", tap.name)
             if tap.up:

@@ -26,6 +26,13 @@
  *                         bindings rely on when the thread gets no CPU)
  *   tx_at_exit            the same with a 60-byte broadcast frame in the TX
  *                         ring: the exit must have sent it
+ *   rx_wakes_thread       (with --busy-poll=0) waits in POLL while the I/O
+ *                         thread sleeps, prints "polling" first; the test
+ *                         then sends one frame.  Right after POLL returns it,
+ *                         a 60-byte broadcast frame goes into the TX ring
+ *                         without a kick: the frame that ended POLL must have
+ *                         woken the thread too, which then sends it
+ *                         (docs/performance.md, "Round 5")
  *   kickcost              not a test: prints the mean cost of a kick (an
  *                         ioeventfd `out`) and of a WALLTIME hypercall (an
  *                         exit to the tender), 10000 each
@@ -113,25 +120,58 @@ static int block_at_exit(struct hvt_ring_area *r, uint64_t handle)
     return guest_success();
 }
 
-static int tx_at_exit(struct hvt_ring_area *r, struct hvt_ring_net *n)
+/* A 60-byte broadcast frame of a local experimental ethertype in the next
+ * TX slot, not published. */
+static uint32_t tx_fill(struct hvt_ring_net *n)
 {
     uint32_t head = n->tx_head;
     struct hvt_ring_slot *slot =
         (struct hvt_ring_slot *)(n->tx + (head % n->slots) * n->slot_size);
     uint8_t *frame = (uint8_t *)(slot + 1);
 
-    if (!thread_asleep(r))
-        return guest_failure("the I/O thread never slept");
     memset(frame, 0xff, 6);                 /* broadcast */
     memset(frame + 6, 0x02, 6);             /* a local unicast source */
     frame[12] = 0x88;                       /* local experimental ethertype */
     frame[13] = 0xb5;
     memset(frame + 14, 0, 46);
     slot->len = 60;
+    return head;
+}
+
+static int tx_at_exit(struct hvt_ring_area *r, struct hvt_ring_net *n)
+{
+    uint32_t head;
+
+    if (!thread_asleep(r))
+        return guest_failure("the I/O thread never slept");
+    head = tx_fill(n);
     __atomic_store_n(&n->tx_head, head + 1, __ATOMIC_RELEASE);     /* no kick */
     (void)solo5_clock_wall();
     if (__atomic_load_n(&n->tx_tail, __ATOMIC_ACQUIRE) != head + 1)
         return guest_failure("frame not sent at the exit");
+    return guest_success();
+}
+
+static int rx_wakes_thread(struct hvt_ring_area *r, struct hvt_ring_net *n,
+                           uint64_t handle)
+{
+    solo5_handle_set_t ready = 0;
+    solo5_time_t until;
+    uint32_t head;
+
+    guest_puts("polling\n");
+    if (!console_drained(r) || !thread_asleep(r))
+        return guest_failure("the I/O thread never slept");
+    solo5_yield(solo5_clock_monotonic() + 30000000000ULL, &ready);
+    if (!(ready & (1ULL << handle)))
+        return guest_failure("no frame within 30 s");
+    head = tx_fill(n);
+    __atomic_store_n(&n->tx_head, head + 1, __ATOMIC_RELEASE);     /* no kick */
+    /* No exit meanwhile: only a thread that is awake can send it. */
+    until = solo5_clock_monotonic() + 2000000000ULL;
+    while (__atomic_load_n(&n->tx_tail, __ATOMIC_ACQUIRE) != head + 1)
+        if (solo5_clock_monotonic() > until)
+            return guest_failure("TX frame not sent: the I/O thread slept on");
     return guest_success();
 }
 
@@ -184,6 +224,8 @@ int solo5_app_main(const struct solo5_start_info *si)
         return block_at_exit(r, blk);
     } else if (strcmp(c, "tx_at_exit") == 0) {
         return tx_at_exit(r, n);
+    } else if (strcmp(c, "rx_wakes_thread") == 0) {
+        return rx_wakes_thread(r, n, net);
     } else if (strcmp(c, "kickcost") == 0) {
         solo5_time_t t0 = solo5_clock_monotonic(), t1, t2;
 
