@@ -111,6 +111,7 @@ struct hvt_ring {
     int block_busy;             /* who serves it (hvt_ring_take()) */
     bool on;                    /* the guest set guest_on: taps are ours */
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
+    uint32_t idle_passes;
     uint64_t spin_cycles;       /* the spin now: sparse or dense_cycles */
     uint64_t busy_cycles;       /* the pause loop after a block request */
     uint64_t sparse_cycles, dense_cycles, dense_gap_cycles;
@@ -653,8 +654,9 @@ static void *hvt_ring_thread(void *arg)
 
         if (hvt_ring_serve(h, &pass, &err) != 0)
             hvt_ring_fatal(r, "%s", err.msg);
-        __atomic_store_n(&r->area->io_heartbeat, ++r->heartbeat,
-                __ATOMIC_RELAXED);
+        if (pass.work || pass.rx || (++r->idle_passes & 63) == 0)
+            __atomic_store_n(&r->area->io_heartbeat, ++r->heartbeat,
+                    __ATOMIC_RELAXED);
         if (pass.rx) {
             /* Pairs with hvt_ring_poll_begin(): either it sees the frame
              * or this sees it polling. */
