@@ -36,6 +36,8 @@ SOLO5_TEST_PACKAGES=(
     devscripts debhelper build-essential groff-base
     # tests/debug: real gdb sessions against solo5-hvt-debug and solo5-spt, cores
     gdb
+    # tests/hvt/test_hvt_boot_faults.py: perf stat on KVM's shadow-paging tracepoint
+    linux-perf
     # tests/packaging/test_autoconf.py: a configure generated at test time
     autoconf
     # tests/faults: faultfs.c, a FUSE file that fails I/O on demand
