@@ -113,7 +113,6 @@ struct hvt_ring {
     int block_busy;             /* who serves it (hvt_ring_take()) */
     bool on;                    /* the guest set guest_on: taps are ours */
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
-    uint32_t idle_passes;       /* rounds without work since the last wake */
     uint64_t spin_cycles;       /* the spin now: sparse or dense_cycles */
     uint64_t busy_cycles;       /* the pause loop after a block request */
     uint64_t sparse_cycles, dense_cycles, dense_gap_cycles;
@@ -671,13 +670,13 @@ static void *hvt_ring_thread(void *arg)
 
         if (hvt_ring_serve(h, &pass, &err) != 0)
             hvt_ring_fatal(r, "%s", err.msg);
-        /* A round that did work, the first after a wake-up and every
-         * 64th idle one: the line also holds kick_wanted, which the guest
-         * reads at every request, and it need not move between the CPUs
-         * at every idle round while the guest waits for a block request. */
-        if (pass.work || pass.rx || (r->idle_passes++ & 63) == 0)
-            __atomic_store_n(&r->area->io_heartbeat, ++r->heartbeat,
-                    __ATOMIC_RELAXED);
+        /* Every round, idle ones included: a guest that waits takes a
+         * heartbeat that stops for 20 us for a thread without a CPU
+         * (bindings/hvt/hvt_ring.c) and makes an exit.  Advanced only on
+         * rounds with work, it sent most `ab -c1` runs down that slow
+         * path (docs/performance.md, "Round 5"). */
+        __atomic_store_n(&r->area->io_heartbeat, ++r->heartbeat,
+                __ATOMIC_RELAXED);
         if (pass.rx) {
             /* Pairs with hvt_ring_poll_begin(): either it sees the frame
              * or this sees it polling. */
@@ -707,7 +706,6 @@ static void *hvt_ring_thread(void *arg)
             continue;
         }
         idle_since = hvt_ring_nap(r, h);
-        r->idle_passes = 0;
     }
     return NULL;
 }
