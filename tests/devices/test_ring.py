@@ -16,7 +16,15 @@ import time
 from pathlib import Path
 
 import pytest
-from support.guest import GuestRun, guest_path, run, run_guest, tender, tenders_under_test
+from support.guest import (
+    GuestRun,
+    guest_path,
+    run,
+    run_guest,
+    tender,
+    tenders_under_test,
+    wait_for_output,
+)
 from support.netns import Tap, netns_with_taps
 from support.paths import BUILD
 
@@ -138,10 +146,11 @@ SEND_ONE_FRAME = (
 
 def test_frame_that_ends_poll_wakes_the_io_thread(tmp_path: Path) -> None:
     """A frame that comes while the guest waits in POLL and the I/O thread
-    sleeps wakes both threads: the thread is awake when the guest answers,
-    so an answer queued without a kick is sent (docs/performance.md, Round
-    5: the wake-up of an idle CPU is then no longer paid after the guest's
-    answer).  The tap has no IPv6, so that no other frame wakes it."""
+    sleeps wakes both threads, so that the thread is awake when the guest
+    answers (docs/performance.md, "Round 5": the wake-up of an idle CPU is
+    no longer paid after the answer): the guest sees the thread's heartbeat
+    advance with no kick and no exit.  The tap has no IPv6, so that no other
+    frame wakes it."""
     need_module("hvt", "net")
     need_module("hvt", "block")
     need_netns()
@@ -155,10 +164,7 @@ def test_frame_that_ends_poll_wakes_the_io_thread(tmp_path: Path) -> None:
     with netns_with_taps([Tap("tap100", None, ipv6=False)]) as ns, open(log, "wb") as out:
         guest = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 30
-            while b"polling" not in log.read_bytes():
-                assert guest.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.02)
+            wait_for_output(guest, log, b"polling", seconds=30)
             time.sleep(0.3)  # the guest waits for the thread to sleep (1 ms), then POLL
             subprocess.run(ns.command([sys.executable, "-c", SEND_ONE_FRAME]), check=True)
             status = guest.wait(timeout=60)

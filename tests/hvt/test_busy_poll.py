@@ -17,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from devices.helpers import need_netns
-from support.guest import guest_path, run
+from support.guest import guest_path, run, wait_for_output
 from support.netns import Netns, Tap, netns_with_taps
 
 from solo5_toolchain import abi
@@ -92,10 +91,7 @@ def serving_test_net(options: list[str], log: Path) -> Iterator[tuple[Netns, int
     with netns_with_taps([Tap("tap100", "10.0.0.1/24")]) as ns, open(log, "wb") as out:
         guest = subprocess.Popen(ns.command(argv), stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 15
-            while b"serving" not in log.read_bytes():
-                assert guest.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.02)
+            wait_for_output(guest, log, b"serving")
             yield ns, guest.pid
         finally:
             guest.kill()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,3 +163,14 @@ def _text(data: bytes | str | None) -> str:
     if isinstance(data, str):
         return data
     return data.decode("utf-8", errors="replace")
+
+
+def wait_for_output(
+    proc: subprocess.Popen[bytes], path: Path, marker: bytes, seconds: float = 15
+) -> None:
+    """Until the guest `proc`, whose output goes to `path`, has printed
+    `marker`; fails the test with that output if it exits or takes longer."""
+    deadline = time.monotonic() + seconds
+    while marker not in path.read_bytes():
+        assert proc.poll() is None and time.monotonic() < deadline, path.read_text()
+        time.sleep(0.02)
