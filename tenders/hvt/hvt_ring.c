@@ -780,15 +780,7 @@ static int hvt_ring_serve_exit(struct hvt *h, bool *console,
     return 0;
 }
 
-/*
- * After a kick exit, which served all the guest had queued: a thread asleep
- * on the taps as well is left asleep (a frame wakes it; woken now, the host
- * would likely queue it on this CPU, behind the guest's spin), unless the
- * guest was writing to its console: more lines usually follow at once, and
- * an awake thread takes them without one exit each (bench_gc's 4000
- * lines: 5.7 -> 0.9 ms, spt 1.7).  One asleep on its kick alone (a full RX
- * ring the guest has just made room in, or before guest_on) is woken.
- */
+/* Wakes the I/O thread (a write to its kick eventfd). */
 static void hvt_ring_wake(struct hvt *h)
 {
     const uint64_t one = 1;
@@ -799,6 +791,15 @@ static void hvt_ring_wake(struct hvt *h)
     (void)!write(h->ring_kick_fd, &one, sizeof(one));
 }
 
+/*
+ * After a kick exit, which served all the guest had queued: a thread asleep
+ * on the taps as well is left asleep (a frame wakes it; woken now, the host
+ * would likely queue it on this CPU, behind the guest's spin), unless the
+ * guest was writing to its console: more lines usually follow at once, and
+ * an awake thread takes them without one exit each (bench_gc's 4000
+ * lines: 5.7 -> 0.9 ms, spt 1.7).  One asleep on its kick alone (a full RX
+ * ring the guest has just made room in, or before guest_on) is woken.
+ */
 static void hvt_ring_wake_unless_watching(struct hvt *h, bool console)
 {
     struct hvt_ring_area *a = h->ring->area;
