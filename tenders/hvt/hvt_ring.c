@@ -85,6 +85,8 @@
 #define HVT_RING_AREA_ALIGN 4096ULL
 /* Of the console ring, what hvt_ring_prefault() faults in. */
 #define HVT_RING_PREFAULT_CONSOLE 16384ULL
+_Static_assert(HVT_RING_PREFAULT_CONSOLE <= HVT_RING_CONSOLE_SIZE,
+        "the prefault stays inside the console ring");
 
 struct hvt_ring_dev {
     const struct mft_entry *e;
@@ -185,9 +187,9 @@ static uint32_t hvt_ring_slot_size(const struct tender *t)
  * ~25 us fault each (docs/performance.md, "Round 5").  Advice: ignored
  * where the kernel lacks MADV_POPULATE_WRITE.
  */
-static void hvt_ring_prefault(struct hvt_ring *r, uint64_t bytes)
+static void hvt_ring_prefault(struct hvt_ring *r, uint64_t console)
 {
-    (void)madvise(r->mem, bytes < r->size ? bytes : r->size,
+    (void)madvise(r->mem, console + HVT_RING_PREFAULT_CONSOLE,
             MADV_POPULATE_WRITE);
 }
 
@@ -230,7 +232,7 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
         return -1;
     }
     r->area = (struct hvt_ring_area *)r->mem;
-    hvt_ring_prefault(r, console + HVT_RING_PREFAULT_CONSOLE);
+    hvt_ring_prefault(r, console);
     /* The thread starts asleep: the guest kicks it when it has work. */
     r->area->kick_wanted = 1;
     r->area->busy_poll_us = h->busy_poll_us;

@@ -119,31 +119,21 @@ static int block_at_exit(struct hvt_ring_area *r, uint64_t handle)
     return guest_success();
 }
 
-/* A 60-byte broadcast frame of a local experimental ethertype in the next
- * TX slot, not published. */
-static uint32_t tx_fill(struct hvt_ring_net *n)
+static int tx_at_exit(struct hvt_ring_area *r, struct hvt_ring_net *n)
 {
     uint32_t head = n->tx_head;
     struct hvt_ring_slot *slot =
         (struct hvt_ring_slot *)(n->tx + (head % n->slots) * n->slot_size);
     uint8_t *frame = (uint8_t *)(slot + 1);
 
+    if (!thread_asleep(r))
+        return guest_failure("the I/O thread never slept");
     memset(frame, 0xff, 6);                 /* broadcast */
     memset(frame + 6, 0x02, 6);             /* a local unicast source */
     frame[12] = 0x88;                       /* local experimental ethertype */
     frame[13] = 0xb5;
     memset(frame + 14, 0, 46);
     slot->len = 60;
-    return head;
-}
-
-static int tx_at_exit(struct hvt_ring_area *r, struct hvt_ring_net *n)
-{
-    uint32_t head;
-
-    if (!thread_asleep(r))
-        return guest_failure("the I/O thread never slept");
-    head = tx_fill(n);
     __atomic_store_n(&n->tx_head, head + 1, __ATOMIC_RELEASE);     /* no kick */
     (void)solo5_clock_wall();
     if (__atomic_load_n(&n->tx_tail, __ATOMIC_ACQUIRE) != head + 1)
