@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hvt.hvt_env import requires_hvt
 from support.guest import (
     GuestRun,
     guest_path,
@@ -36,7 +37,10 @@ TENDERS = tenders_under_test()
 RINGS_IN_USE = "Solo5: hvt: I/O rings in use"
 SLOTS = abi.HVT_RING_SLOTS
 
-pytestmark = pytest.mark.skipif("hvt" not in TENDERS, reason="solo5-hvt is not built")
+pytestmark = [
+    pytest.mark.skipif("hvt" not in TENDERS, reason="solo5-hvt is not built"),
+    requires_hvt,  # every case runs a guest on KVM
+]
 
 
 def test_block_guest_uses_the_rings(tmp_path: Path) -> None:
