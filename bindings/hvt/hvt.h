@@ -30,6 +30,10 @@ uint32_t hvt_features(const struct hvt_boot_info *bi);
 void hvt_clock_init(uint64_t cpu_cycle_freq);
 
 void _start(struct hvt_boot_info *bi) BINDINGS_NORETURN;
+/* hvt_start.c: the rest of the boot and the application, once the entry
+ * (hvt_entry_<arch>.c) has set the CPU up. */
+void hvt_main(const struct hvt_boot_info *bi)
+    BINDINGS_NORETURN __attribute__((noinline));
 
 /* hvt_ring.c: the I/O rings, when the tender offers them (init says). */
 bool hvt_ring_init(const struct hvt_boot_info *bi);

@@ -14,6 +14,8 @@
  * CPL3. */
 void hvt_cpu_init(bool may_use_user_mode);
 void hvt_cpu_set_tls_base(uintptr_t base);
+/* Whether the tender started the vCPU at CPL3 (x86_64's user start). */
+bool hvt_cpu_user_started(void);
 /* Stops forever, whatever the privilege level (after HALT). */
 void hvt_cpu_halt(void) BINDINGS_NORETURN;
 

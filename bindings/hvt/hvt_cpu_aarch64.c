@@ -45,6 +45,11 @@ void hvt_trap_handler(struct hvt_trap_frame_aarch64 *tf) BINDINGS_NORETURN;
 
 static uint8_t trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
 
+bool hvt_cpu_user_started(void)
+{
+    return false;
+}
+
 void hvt_cpu_init(bool may_use_user_mode)
 {
     uintptr_t trap_sp = (uintptr_t)&trap_stack[TRAP_STACK_SIZE];

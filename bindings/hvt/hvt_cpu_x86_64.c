@@ -24,14 +24,19 @@
  *     `wrmsr IA32_FS_BASE` (hvt_traps_x86_64.S);
  *   - after HALT, a `pause` spin instead of `hlt`.
  * Without the feature bit (upstream tenders) everything stays at CPL0.
+ * solo5-hvt starts the vCPU at CPL3 with these tables already loaded
+ * (hvt_entry_x86_64.c): then only hvt_cpu_init_user() runs, at CPL3.
  */
 #include "hvt.h"
+#include "hvt_cpu_x86_64.h"
 
 #define GDT_KCODE 0x08
 #define GDT_KDATA 0x10
 #define GDT_UDATA 0x18
 #define GDT_UCODE 0x20
 #define GDT_TSS 0x28
+#define TSS_AVAILABLE 0x89ULL  /* present, 64-bit TSS, not busy */
+#define TSS_BUSY 0x8bULL       /* the same, busy, as `ltr` leaves it */
 #define RPL_USER 3
 
 #define IST_IRQ 1
@@ -97,7 +102,7 @@ enum tls_method {
 };
 
 /* Writable: the CPU marks the TSS descriptor busy on `ltr`. */
-static uint64_t gdt[7] __attribute__((aligned(16))) = {
+uint64_t hvt_cpu_gdt[7] __attribute__((aligned(16))) = {
     0,
     0x00af9b000000ffffULL, /* kernel code: L, P, DPL 0, exec/read, accessed */
     0x00cf93000000ffffULL, /* kernel data: G, D/B, P, DPL 0, r/w, accessed */
@@ -108,7 +113,7 @@ static uint64_t gdt[7] __attribute__((aligned(16))) = {
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* Static, so that boot runs no loop to build it (CPL0 may be emulated). */
-static struct tss tss __attribute__((aligned(16))) = {
+struct tss hvt_cpu_tss __attribute__((aligned(16))) = {
     /* Only used if a gate had no IST; every gate has one. */
     .rsp = { (uintptr_t)&ist_stacks[IST_TRAP - 1][IST_STACK_SIZE] },
     .ist = {
@@ -120,10 +125,18 @@ static struct tss tss __attribute__((aligned(16))) = {
     .iomap = { [0 ... IOMAP_OPEN_FIRST - 1] = 0xff },
     .iomap_end = 0xff,
 };
-static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
+struct idt_gate hvt_cpu_idt[IDT_ENTRIES] __attribute__((aligned(16)));
+
+_Static_assert(sizeof(hvt_cpu_gdt) - 1 == HVT_CPU_GDT_LIMIT, "GDT limit");
+_Static_assert(sizeof(hvt_cpu_idt) - 1 == HVT_CPU_IDT_LIMIT, "IDT limit");
+_Static_assert(sizeof(hvt_cpu_tss) - 1 == HVT_CPU_TSS_LIMIT, "TSS limit");
+_Static_assert(GDT_UCODE + RPL_USER == HVT_USER_START_SEL_CODE &&
+        GDT_UDATA + RPL_USER == HVT_USER_START_SEL_DATA &&
+        GDT_TSS == HVT_USER_START_SEL_TSS, "the user-start selectors");
 
 static enum tls_method tls_method = TLS_WRMSR;
 static bool user_mode;
+static bool user_started;
 static hvt_cpu_irq_handler irq_handler;
 
 /* Entry stubs from hvt_traps_x86_64.S: one per vector, 0 where none. */
@@ -135,7 +148,8 @@ void hvt_trap_handler(struct hvt_trap_frame_x86_64 *tf);
 
 static void gdt_load(void)
 {
-    struct table_register gdtr = { sizeof(gdt) - 1, (uintptr_t)gdt };
+    struct table_register gdtr = { sizeof(hvt_cpu_gdt) - 1,
+        (uintptr_t)hvt_cpu_gdt };
 
     /* Reload CS with a far return, then the data segments (not FS/GS:
      * that would clear the TLS base). */
@@ -155,21 +169,28 @@ static void gdt_load(void)
             : "rax", "memory");
 }
 
+/* The TSS descriptor, as `ltr` wants it (available) or leaves it (busy). */
+static void tss_descriptor(uint64_t type)
+{
+    uint64_t base = (uintptr_t)&hvt_cpu_tss, limit = sizeof(hvt_cpu_tss) - 1;
+
+    hvt_cpu_gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+        (type << 40) | (((limit >> 16) & 0xf) << 48) |
+        (((base >> 24) & 0xff) << 56);
+    hvt_cpu_gdt[GDT_TSS / 8 + 1] = base >> 32;
+}
+
 static void tss_load(void)
 {
-    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
-
-    gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-        (0x89ULL << 40) /* present, 64-bit TSS (available) */ |
-        (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-    gdt[GDT_TSS / 8 + 1] = base >> 32;
+    tss_descriptor(TSS_AVAILABLE);
     __asm__ __volatile__("ltr %w0" : : "r"(GDT_TSS) : "memory");
 }
 
 /* Loads the IDT register only: the gates are written by idt_fill(). */
 static void idt_load(void)
 {
-    struct table_register idtr = { sizeof(idt) - 1, (uintptr_t)idt };
+    struct table_register idtr = { sizeof(hvt_cpu_idt) - 1,
+        (uintptr_t)hvt_cpu_idt };
 
     __asm__ __volatile__("lidt %0" : : "m"(idtr) : "memory");
 }
@@ -186,7 +207,7 @@ static void idt_fill(void)
             ist = IST_IRQ;
         else if (v == VECTOR_NMI || v == VECTOR_DF)
             ist = IST_NMI;
-        idt[v] = (struct idt_gate) {
+        hvt_cpu_idt[v] = (struct idt_gate) {
             .offset_low = stub & 0xffff,
             .selector = GDT_KCODE,
             .ist = ist,
@@ -206,17 +227,23 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b)
             : "a"(leaf), "c"(sub));
 }
 
-/* At CPL0: enables wrfsbase if the (virtual) CPU says it has it. */
-static bool fsgsbase_enable(void)
+static bool cpuid_has_fsgsbase(void)
 {
     uint32_t max, ebx;
-    unsigned long cr4;
 
     cpuid(0, 0, &max, &ebx);
     if (max < 7)
         return false;
     cpuid(7, 0, &max, &ebx);
-    if (!(ebx & CPUID_7_EBX_FSGSBASE))
+    return (ebx & CPUID_7_EBX_FSGSBASE) != 0;
+}
+
+/* At CPL0: enables wrfsbase if the (virtual) CPU says it has it. */
+static bool fsgsbase_enable(void)
+{
+    unsigned long cr4;
+
+    if (!cpuid_has_fsgsbase())
         return false;
     __asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
     __asm__ __volatile__("mov %0, %%cr4" : : "r"(cr4 | CR4_FSGSBASE));
@@ -264,6 +291,28 @@ void hvt_cpu_init(bool may_use_user_mode)
     /* At CPL3 this loop runs natively; a fault before it is done would be
      * a triple fault either way. */
     idt_fill();
+}
+
+/*
+ * At CPL3, started there by the tender with GDTR, IDTR and TR loaded from
+ * the user-start header, FS base 0, and CR4.FSGSBASE set if `fsgsbase`
+ * (the header's contract, include/solo5/hvt_abi.h; no CPUID here: at CPL3
+ * on kvm-pvm it is a trip to the hypervisor below).  The GDT's TSS
+ * descriptor is written as `ltr` would have left it, for anyone who reads
+ * the table; the CPU uses the loaded TR.
+ */
+void hvt_cpu_init_user(bool fsgsbase)
+{
+    user_mode = true;
+    user_started = true;
+    tls_method = fsgsbase ? TLS_WRFSBASE : TLS_TRAP;
+    tss_descriptor(TSS_BUSY);
+    idt_fill();
+}
+
+bool hvt_cpu_user_started(void)
+{
+    return user_started;
 }
 
 void hvt_cpu_set_tls_base(uintptr_t base)

@@ -9,7 +9,16 @@
  */
 #include "hvt.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The user-start header's magic (hvt_entry_x86_64.c), as an absolute
+ * symbol: with it the bindings ask the tender to start them at CPL3. */
+__asm__(".globl hvt_user_start_magic\n"
+        ".set hvt_user_start_magic, " STR(HVT_USER_START_MAGIC) "\n");
+
 uint32_t hvt_features(const struct hvt_boot_info *bi)
 {
-    return bi->host_features & (HVT_FEATURE_USER_MODE | HVT_FEATURE_IO_RINGS);
+    return bi->host_features & (HVT_FEATURE_USER_MODE | HVT_FEATURE_IO_RINGS |
+            HVT_FEATURE_FSGSBASE);
 }

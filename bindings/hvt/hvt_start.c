@@ -3,27 +3,18 @@
  *
  * The tender starts the vCPU at _start in 64-bit mode with its own boot GDT
  * and page tables, RSP = mem_size - 8 (as if called), interrupts off and
- * the boot info address (HVT_BOOT_INFO_BASE) as the first argument.  If the
- * tender maps guest memory user-accessible, everything after hvt_cpu_init()
- * (boot messages, manifest, application) runs at CPL3.
+ * the boot info address (HVT_BOOT_INFO_BASE) as the first argument; or, on
+ * x86_64, at CPL3 with our own tables (hvt_entry_x86_64.c).  The entry
+ * (hvt_entry_<arch>.c) sets the CPU up and calls hvt_main(): if the tender
+ * maps guest memory user-accessible, everything in there (boot messages,
+ * manifest, application) runs at CPL3.
  */
 #include "hvt.h"
 
 /* The canary is set first thing in here and never returns, so that no
  * frame that was protected with the link-time canary returns after it
- * changed (hvt_cpu_init() has returned by then). */
-static void hvt_main(const struct hvt_boot_info *bi)
-    BINDINGS_NORETURN __attribute__((noinline));
-
-/* As little as possible before hvt_cpu_init(): at CPL0 every instruction
- * may be emulated (~2 us each on kvm-pvm, docs/performance.md). */
-void _start(struct hvt_boot_info *bi)
-{
-    hvt_cpu_init(hvt_features(bi) & HVT_FEATURE_USER_MODE);
-    hvt_main(bi);
-}
-
-static void hvt_main(const struct hvt_boot_info *bi)
+ * changed (the entry points call this last). */
+void hvt_main(const struct hvt_boot_info *bi)
 {
     struct bindings_heap heap;
     const char *cmdline;
@@ -41,6 +32,8 @@ static void hvt_main(const struct hvt_boot_info *bi)
     /* Before the banner: console output goes through the rings too. */
     rings = hvt_ring_init(bi);
     bindings_banner();
+    if (hvt_cpu_user_started())
+        bindings_log(BINDINGS_LOG_DEBUG, "Solo5: hvt: started at CPL3\n");
     if (rings)
         bindings_log(BINDINGS_LOG_DEBUG, "Solo5: hvt: I/O rings in use\n");
     bindings_mem_init(bi->mem_size, HVT_HEAP_ALIGN, &heap);

@@ -258,11 +258,12 @@ int tender_seccomp_install(const struct sock_fprog *prog,
                 strerror(errno));
     /* The bounds first: once the policy is in place, seccomp() is not
      * allowed any more. */
-    if (bounds->len > 0 &&
-            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, bounds) != 0)
+    if (bounds->len > 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                SECCOMP_FILTER_FLAG_TSYNC, bounds) != 0)
         return tender_err_set(err, "installing the block bounds filter: %s",
                 strerror(errno));
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) != 0)
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                SECCOMP_FILTER_FLAG_TSYNC, prog) != 0)
         return tender_err_set(err, "installing the seccomp filter: %s",
                 strerror(errno));
     return 0;

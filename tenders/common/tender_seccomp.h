@@ -100,7 +100,8 @@ int tender_seccomp_build(const struct tender *t,
         struct sock_fprog *bounds, size_t max_insns, struct tender_err *err);
 
 /* PR_SET_NO_NEW_PRIVS, then installs `prog` and `bounds` (if its len is
- * not 0) for the calling thread. */
+ * not 0) for every thread of the process (SECCOMP_FILTER_FLAG_TSYNC: a
+ * thread created before, hvt's I/O thread, gets the same filter). */
 int tender_seccomp_install(const struct sock_fprog *prog,
         const struct sock_fprog *bounds, struct tender_err *err);
 

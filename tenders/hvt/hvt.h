@@ -85,6 +85,9 @@ struct hvt {
     struct hvt_range x[HVT_RO_MAX];     /* executable segments (never W) */
     unsigned n_x;
     bool user_mode;             /* offer HVT_FEATURE_USER_MODE (U pages) */
+    /* x86_64, with user_mode: start a guest that has a user-start header
+     * at CPL3 (hvt_user_start_x86_64.c; solo5-hvt only, not -debug). */
+    bool user_start;
     int epoll_fd, timer_fd;     /* POLL: the timer plus every NET device */
     bool has_block, has_net;    /* which device hypercalls are registered */
     /* I/O rings (hvt_ring.c): offered if io_rings (solo5-hvt only, not
@@ -226,8 +229,12 @@ uint64_t hvt_ring_gpa(const struct hvt *h);
 uint64_t hvt_ring_size(const struct hvt *h);
 /* The area's host mapping (size hvt_ring_size()), or NULL. */
 struct hvt_ring_area *hvt_ring_host_area(const struct hvt *h);
-int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
-        const struct sock_fprog *bounds, struct tender_err *err);
+/* The I/O thread, created asleep as soon as the rings are set up, long
+ * before the seccomp filter is installed for every thread; wait_up()
+ * before the filter, go() wakes it once the filter is in place. */
+int hvt_ring_start(struct tender *t, struct tender_err *err);
+void hvt_ring_wait_up(struct hvt *h);
+void hvt_ring_go(struct hvt *h);
 /* A kick that reached the run loop (-1 with err for a malformed entry). */
 int hvt_ring_kick_exit(struct hvt *h, struct tender_err *err);
 /* HALT: sends and writes out everything the guest queued (-1 with err for

@@ -28,7 +28,7 @@ int hvt_boot_info(struct tender *t, struct tender_err *err)
         return tender_err_set(err, "boot info does not fit below 0x%x",
                 HVT_GUEST_MIN_BASE);
     if (h->io_rings && h->user_mode && h->hooks == NULL &&
-            hvt_ring_setup(t, err) != 0)
+            (hvt_ring_setup(t, err) != 0 || hvt_ring_start(t, err) != 0))
         return -1;
     memcpy(h->mem + mft_gpa, t->mft, t->mft_size);
     memcpy(h->mem + cmd_gpa, t->cmdline, cmd_len);

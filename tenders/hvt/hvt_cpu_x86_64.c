@@ -42,6 +42,7 @@
 #include "hvt.h"
 #include "hvt_cpu_x86_64.h"
 #include "hvt_cpuid_x86_64.h"
+#include "hvt_user_start_x86_64.h"
 
 #define GDT_BASE 0x1000ULL
 #define PML4_BASE 0x2000ULL
@@ -75,6 +76,14 @@
 
 #define CPUID_EXT_FEATURES 0x80000001U
 #define CPUID_EXT_EDX_NX (1U << 20)
+#define CPUID_EXT_FEATURES_7 0x7U
+#define CPUID_7_EBX_FSGSBASE (1U << 0)
+
+/* What the guest's CPUID offers that the vCPU set-up depends on. */
+struct hvt_cpu_has {
+    bool nx;            /* EFER.NXE is refused without it */
+    bool fsgsbase;      /* CR4.FSGSBASE likewise */
+};
 
 #define GDT_CODE 0x00AF99000000FFFFULL   /* 64-bit, exec-only, accessed */
 #define GDT_DATA 0x00CF93000000FFFFULL   /* RW, accessed */
@@ -218,7 +227,9 @@ static struct kvm_segment hvt_cpu_segment(uint16_t selector, uint8_t type,
     };
 }
 
-static int hvt_cpu_sregs(struct hvt *h, bool nx_ok, struct tender_err *err)
+/* The boot state: CPL0 at e_entry, or the user start's CPL3 (ustart). */
+static int hvt_cpu_sregs(struct hvt *h, struct hvt_cpu_has has,
+        const struct hvt_user_start *ustart, struct tender_err *err)
 {
     struct kvm_segment data = hvt_cpu_segment(SEL_DATA, 3, 0, 1);
     struct kvm_sregs sregs;
@@ -241,7 +252,9 @@ static int hvt_cpu_sregs(struct hvt *h, bool nx_ok, struct tender_err *err)
     sregs.cr0 = CR0_PE | CR0_NE | CR0_WP | CR0_PG;
     sregs.cr3 = PML4_BASE;
     sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    sregs.efer = EFER_LME | EFER_LMA | (nx_ok ? EFER_NXE : 0);
+    sregs.efer = EFER_LME | EFER_LMA | (has.nx ? EFER_NXE : 0);
+    if (ustart != NULL)
+        hvt_user_start_sregs(&sregs, ustart, has.fsgsbase);
     if (ioctl(h->vcpu_fd, KVM_SET_SREGS, &sregs) != 0)
         return tender_err_set(err, "KVM: KVM_SET_SREGS: %s", strerror(errno));
     return 0;
@@ -264,26 +277,40 @@ static int hvt_cpu_set_cpuid(struct hvt *h, struct kvm_cpuid2 *guest,
     return 0;
 }
 
-/* Sets the guest's CPUID; *nx_ok tells whether it includes NX (EFER.NXE is
- * refused otherwise). */
-static int hvt_cpu_cpuid(struct hvt *h, bool *nx_ok, struct tender_err *err)
+/* Sets the guest's CPUID; *has tells what of it the set-up depends on. */
+static int hvt_cpu_cpuid(struct hvt *h, struct hvt_cpu_has *has,
+        struct tender_err *err)
 {
     size_t size = sizeof(struct kvm_cpuid2) +
         HVT_KVM_CPUID_MAX * sizeof(struct kvm_cpuid_entry2);
     struct kvm_cpuid2 *guest = calloc(1, size);
     int rc;
 
-    *nx_ok = false;
+    *has = (struct hvt_cpu_has){ false, false };
     if (guest == NULL)
         rc = tender_err_set(err, "out of memory");
     else
         rc = hvt_cpu_set_cpuid(h, guest, err);
-    for (uint32_t i = 0; rc == 0 && i < guest->nent; i++)
-        if (guest->entries[i].function == CPUID_EXT_FEATURES)
-            *nx_ok = (guest->entries[i].edx & CPUID_EXT_EDX_NX) != 0;
+    for (uint32_t i = 0; rc == 0 && i < guest->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &guest->entries[i];
+
+        if (e->function == CPUID_EXT_FEATURES)
+            has->nx = (e->edx & CPUID_EXT_EDX_NX) != 0;
+        if (e->function == CPUID_EXT_FEATURES_7 && e->index == 0)
+            has->fsgsbase = (e->ebx & CPUID_7_EBX_FSGSBASE) != 0;
+    }
     free(guest);
     hvt_kvm_cpuid_free(h);
     return rc;
+}
+
+/* A guest started at CPL3 with CR4.FSGSBASE set is told so in its boot
+ * info (written before the vCPU is set up, hvt_boot.c). */
+static void hvt_cpu_offer_fsgsbase(struct hvt *h)
+{
+    struct hvt_boot_info *bi = (void *)(h->mem + HVT_BOOT_INFO_BASE);
+
+    bi->host_features |= HVT_FEATURE_FSGSBASE;
 }
 
 int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err)
@@ -294,15 +321,25 @@ int hvt_cpu_setup(struct hvt *h, uint64_t entry, struct tender_err *err)
         .rdi = HVT_BOOT_INFO_BASE,
         .rflags = 0x2,              /* IF=0: no interrupts, ever */
     };
-    bool nx_ok = false;
+    struct hvt_user_start header, *ustart = NULL;
+    struct hvt_cpu_has has;
 
-    /* CPUID first: KVM checks EFER against it. */
-    if (hvt_cpu_cpuid(h, &nx_ok, err) != 0)
+    if (h->user_mode && h->user_start &&
+            hvt_user_start_find(h, entry, &header)) {
+        if (hvt_user_start_check(h, &header, err) != 0)
+            return -1;
+        ustart = &header;
+        regs.rip = header.entry;
+    }
+    /* CPUID first: KVM checks EFER and CR4 against it. */
+    if (hvt_cpu_cpuid(h, &has, err) != 0)
         return -1;
-    if (hvt_cpu_page_tables(h, nx_ok, err) != 0)
+    if (hvt_cpu_page_tables(h, has.nx, err) != 0)
         return -1;
-    if (hvt_cpu_sregs(h, nx_ok, err) != 0)
+    if (hvt_cpu_sregs(h, has, ustart, err) != 0)
         return -1;
+    if (ustart != NULL && has.fsgsbase)
+        hvt_cpu_offer_fsgsbase(h);
     if (ioctl(h->vcpu_fd, KVM_SET_REGS, &regs) != 0)
         return tender_err_set(err, "KVM: KVM_SET_REGS: %s", strerror(errno));
     return 0;

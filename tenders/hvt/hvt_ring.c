@@ -39,16 +39,20 @@
  *
  * Everything the guest writes is read once into a local copy and checked;
  * a malformed entry ends the guest with status 1 and a message, exactly
- * like a malformed hypercall.  The thread installs the same seccomp filter
- * as the vCPU thread (hvt_seccomp.c) before it touches the rings; it starts
- * asleep (kick_wanted), so that a guest that has nothing for it yet does
- * not share its CPUs with a spinning thread while it boots.
+ * like a malformed hypercall.  The thread is created asleep, before the
+ * seccomp filter exists; the vCPU thread installs the filter for both
+ * (SECCOMP_FILTER_FLAG_TSYNC: one filter, compiled once) and only then
+ * wakes it (hvt_ring_go()), so it never touches the rings unfiltered.  It
+ * then spins until the guest turns the rings on (at most
+ * HVT_RING_BOOT_SPIN_US) and for HVT_RING_SPIN_US after, so that the boot
+ * messages that follow go out without a kick: a kick is an exit, ~80 us at
+ * every start (docs/performance.md, Round 6).
  */
 #include <errno.h>
-#include <linux/filter.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +66,6 @@
 #include "hvt.h"
 #include "solo5.h"
 #include "tender_modules.h"
-#include "tender_seccomp.h"
 
 /* The kick's tag in the thread's sleep set (taps carry 0). */
 #define HVT_RING_WATCH_KICK 1
@@ -77,6 +80,8 @@
  * always, before: 20 % of a CPU at 500 pings/s instead of 12 %,
  * docs/performance.md "Round 3"). */
 #define HVT_RING_SPIN_US 50
+/* From the start until the guest turns the rings on, at most. */
+#define HVT_RING_BOOT_SPIN_US 2000
 #define HVT_RING_SPIN_DENSE_US 200
 #define HVT_RING_DENSE_US 1000
 /* ... of which, after a block request, the first part without giving up
@@ -118,8 +123,9 @@ struct hvt_ring {
     uint64_t spin_cycles;       /* the spin now: sparse or dense_cycles */
     uint64_t busy_cycles;       /* the pause loop after a block request */
     uint64_t sparse_cycles, dense_cycles, dense_gap_cycles;
+    uint64_t boot_spin_cycles;  /* HVT_RING_BOOT_SPIN_US */
     pthread_t thread;
-    struct sock_fprog prog, bounds;     /* the filter it installs */
+    sem_t up;                   /* posted once the thread runs its own code */
 };
 
 static uint32_t hvt_ring_load(const uint32_t *p)
@@ -233,7 +239,7 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
     }
     r->area = (struct hvt_ring_area *)r->mem;
     hvt_ring_prefault(r, console);
-    /* The thread starts asleep: the guest kicks it when it has work. */
+    /* Until hvt_ring_go(), the thread is asleep. */
     r->area->kick_wanted = 1;
     r->area->busy_poll_us = h->busy_poll_us;
     if (hvt_console_layout(h, &r->area->console, r->mem + console,
@@ -266,6 +272,7 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
     r->dense_gap_cycles = h->cycle_hz / 1000000 * HVT_RING_DENSE_US;
     r->spin_cycles = r->sparse_cycles;
     r->busy_cycles = h->cycle_hz / 1000000 * HVT_RING_BUSY_US;
+    r->boot_spin_cycles = h->cycle_hz / 1000000 * HVT_RING_BOOT_SPIN_US;
     *ring = r;
     return 0;
 }
@@ -648,25 +655,32 @@ static uint64_t hvt_ring_nap(struct hvt_ring *r, struct hvt *h)
     return woke;
 }
 
+/* Whether an idle thread keeps spinning: for its spin after the last work,
+ * and at boot until the guest turns the rings on. */
+static bool hvt_ring_spin_on(const struct hvt_ring *r, uint64_t idle_since,
+        uint64_t started)
+{
+    uint64_t now = hvt_host_cycles();
+
+    return now - idle_since < r->spin_cycles ||
+        (!r->on && now - started < r->boot_spin_cycles);
+}
+
 static void *hvt_ring_thread(void *arg)
 {
     struct hvt *h = arg;
     struct hvt_ring *r = h->ring;
-    uint64_t idle_since;
+    uint64_t idle_since, started;
     const uint64_t one = 1;
     struct tender_err err;
     bool block_last = false;    /* the last work was a block request */
 
-    /* Asleep until the guest's first kick (kick_wanted is set from the
-     * start), which looks at nothing the guest wrote; then the filter,
-     * before anything the guest wrote is looked at.  The guest runs only
-     * once the vCPU thread has installed its own: had that failed, the
-     * process ends before this thread wakes, with one message, not two. */
+    /* The C library's start-up of this thread (rseq, robust list, signal
+     * mask) is done: the filter may come.  Asleep until hvt_ring_go(),
+     * when it is in place. */
+    sem_post(&r->up);
     hvt_ring_wait_kick(r, h);
-    if (tender_seccomp_install(&r->prog, &r->bounds, &err) != 0)
-        hvt_ring_fatal(r, "I/O rings: %s", err.msg);
-    __atomic_store_n(&r->area->kick_wanted, 0, __ATOMIC_RELAXED);
-    idle_since = hvt_host_cycles();
+    started = idle_since = hvt_host_cycles();
     for (;;) {
         struct hvt_ring_pass pass;
 
@@ -700,7 +714,7 @@ static void *hvt_ring_thread(void *arg)
             hvt_host_relax();
             continue;
         }
-        if (hvt_host_cycles() - idle_since < r->spin_cycles) {
+        if (hvt_ring_spin_on(r, idle_since, started)) {
             /* Not a pause: on a machine with few CPUs the peer (ping, a
              * host process) must get this one while we wait for it
              * (a pause loop here cost a third of the flood-ping rate). */
@@ -712,24 +726,42 @@ static void *hvt_ring_thread(void *arg)
     return NULL;
 }
 
-int hvt_ring_start(struct tender *t, const struct sock_fprog *prog,
-        const struct sock_fprog *bounds, struct tender_err *err)
+/* The thread, asleep until hvt_ring_go() (none without rings). */
+int hvt_ring_start(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
     struct hvt_ring *r = h->ring;
     int rc;
 
-    /* Copies: the thread installs them when the guest first kicks it (no
-     * wait here, which on a busy host could be long), before it looks at
-     * anything the guest wrote; if it cannot, it ends the process. */
-    r->prog = *prog;
-    r->bounds = *bounds;
+    if (r == NULL)
+        return 0;
     hvt_affinity_init(&h->affinity);
+    if (sem_init(&r->up, 0, 0) != 0)
+        return tender_err_set(err, "I/O rings: sem_init: %s",
+                strerror(errno));
     rc = pthread_create(&r->thread, NULL, hvt_ring_thread, h);
     if (rc != 0)
         return tender_err_set(err, "I/O rings: pthread_create: %s",
                 strerror(rc));
     return 0;
+}
+
+/* Before the seccomp filter: a thread still in the C library's start-up
+ * would be killed by it (rseq is no system call of the policy). */
+void hvt_ring_wait_up(struct hvt *h)
+{
+    while (sem_wait(&h->ring->up) != 0 && errno == EINTR)
+        ;
+}
+
+/* Once the seccomp filter covers the thread: it runs, spinning while the
+ * guest boots (kick_wanted clear: the guest need not kick it). */
+void hvt_ring_go(struct hvt *h)
+{
+    const uint64_t one = 1;
+
+    __atomic_store_n(&h->ring->area->kick_wanted, 0, __ATOMIC_SEQ_CST);
+    (void)!write(h->ring_kick_fd, &one, sizeof(one));
 }
 
 /* HALT: the console bytes and frames the guest queued are out before the

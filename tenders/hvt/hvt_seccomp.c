@@ -157,9 +157,13 @@ int hvt_seccomp_install(struct tender *t, struct tender_err *err)
     if (tender_seccomp_build(t, &policy, &prog, &bounds, BPF_MAXINSNS,
                 err) != 0)
         return -1;
-    /* The I/O thread installs the same filter itself, first thing when it
-     * runs (it is created unfiltered, as this thread still is). */
-    if (h->ring != NULL && hvt_ring_start(t, &prog, &bounds, err) != 0)
+    /* The I/O thread (hvt_boot.c started it) is asleep; the filter is
+     * installed for both threads, and only then is the thread woken. */
+    if (h->ring != NULL)
+        hvt_ring_wait_up(hvt_of(t));
+    if (tender_seccomp_install(&prog, &bounds, err) != 0)
         return -1;
-    return tender_seccomp_install(&prog, &bounds, err);
+    if (h->ring != NULL)
+        hvt_ring_go(hvt_of(t));
+    return 0;
 }

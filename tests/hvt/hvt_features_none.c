@@ -7,6 +7,9 @@
  */
 #include "hvt.h"
 
+/* No user-start header either: the magic is 0 (hvt_entry_x86_64.c). */
+__asm__(".globl hvt_user_start_magic\n.set hvt_user_start_magic, 0\n");
+
 uint32_t hvt_features(const struct hvt_boot_info *bi)
 {
     (void)bi;
