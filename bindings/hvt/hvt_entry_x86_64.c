@@ -2,7 +2,7 @@
  * hvt_entry_x86_64.c: the two ways into an x86_64 hvt unikernel.
  *
  * _start (the ELF entry point) is a 2-byte `jmp` over the user-start
- * header (include/solo5/hvt_abi.h, struct hvt_user_start), then a jump to
+ * header (include/solo5/hvt_abi.h, struct hvt_user_start), then a call of
  * hvt_start_cpl0(): upstream's tenders, and ours when they offer no user
  * mode, start the vCPU there at CPL0 and the bindings load their GDT, TSS
  * and IDT and drop to CPL3 themselves (hvt_cpu_x86_64.c).  solo5-hvt reads
@@ -29,6 +29,8 @@ __asm__(
     "    .globl _start\n"
     "    .type _start, @function\n"
     "_start:\n"
+    "    .cfi_startproc\n"
+    "    .cfi_undefined rip\n"      /* the outermost frame, for debuggers */
     "    jmp 1f\n"
     "    .balign 8, 0xcc\n"
     "    .quad hvt_user_start_magic\n"
@@ -36,7 +38,9 @@ __asm__(
     "    .quad hvt_cpu_gdt, hvt_cpu_idt, hvt_cpu_tss\n"
     "    .short " STR(HVT_CPU_GDT_LIMIT) ", " STR(HVT_CPU_IDT_LIMIT) ", "
     STR(HVT_CPU_TSS_LIMIT) ", 0\n"
-    "1:  jmp hvt_start_cpl0\n"
+    "1:  subq $8, %rsp\n"          /* RSP is as if called: keep it so */
+    "    call hvt_start_cpl0\n"
+    "    .cfi_endproc\n"
     "    .size _start, . - _start\n"
     "    .popsection\n");
 
