@@ -16,10 +16,13 @@
  * What else the cgroup holds (other processes, page cache) is not counted:
  * the kernel can reclaim the cache, and the rest is the operator's sizing.
  */
+#include <ctype.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tender.h"
 
@@ -27,6 +30,70 @@
  * toolchain/abi.py's (solo5-oci sizes a container's guest with it too),
  * given with -D by tenders/SConscript. */
 #define LINE 4096
+
+/* The lines of a file as fgets(line, size, f) gives them (a longer line
+ * in pieces of size - 1 bytes), read with read(2) into the tender's own
+ * buffer.  Not stdio: it reads these files (st_size 0) 1 KiB at a time,
+ * after an fstat and a malloc, and reads to the end of each (~10
+ * microseconds a start, measured). */
+struct lines {
+    int fd;
+    size_t max;                 /* the longest piece: fgets' size - 1 */
+    size_t chunk;               /* the most one read() asks for */
+    size_t start, end;          /* the bytes not yet returned */
+    bool eof;                   /* read() gave 0 or failed (fgets: NULL) */
+    char buf[2 * LINE], line[LINE];
+};
+
+static bool lines_open(struct lines *l, const char *file, size_t size,
+        size_t chunk)
+{
+    l->fd = open(file, O_RDONLY | O_CLOEXEC);
+    l->max = size - 1;
+    l->chunk = chunk;
+    l->start = l->end = 0;
+    l->eof = false;
+    return l->fd >= 0;
+}
+
+/* Reads until buf holds a whole line, max bytes, or the rest of the file.
+ * A read of a seq_file stops at a page: short is not the end. */
+static void lines_fill(struct lines *l)
+{
+    while (!l->eof && l->end - l->start < l->max &&
+            memchr(l->buf + l->start, '\n', l->end - l->start) == NULL) {
+        size_t room;
+        ssize_t n;
+
+        memmove(l->buf, l->buf + l->start, l->end - l->start);
+        l->end -= l->start;
+        l->start = 0;
+        room = sizeof(l->buf) - l->end;
+        n = read(l->fd, l->buf + l->end, room < l->chunk ? room : l->chunk);
+        if (n <= 0)
+            l->eof = true;
+        else
+            l->end += (size_t)n;
+    }
+}
+
+/* The next line, '\n' kept (as fgets), or NULL at the end of the file. */
+static char *lines_next(struct lines *l)
+{
+    size_t n, max = l->max;
+    const char *nl;
+
+    lines_fill(l);
+    n = l->end - l->start;
+    if (n == 0)
+        return NULL;
+    nl = memchr(l->buf + l->start, '\n', n < max ? n : max);
+    n = nl != NULL ? (size_t)(nl - (l->buf + l->start)) + 1 : n < max ? n : max;
+    memcpy(l->line, l->buf + l->start, n);
+    l->line[n] = '\0';
+    l->start += n;
+    return l->line;
+}
 
 /* Where the tender's memory cgroup is, for cgroup v1 (the "cgroup" file
  * system with the memory controller) and for v2 ("cgroup2"): the mount
@@ -46,39 +113,89 @@ static void cgroup_set(struct cgroup_where *w, const char *m, const char *r)
     w->mounted = true;
 }
 
-/* The first mount of each kind in /proc/self/mountinfo. */
+/* The next word of *s as sscanf's "%<width>s" takes it (a longer word
+ * leaves its rest for the next %s), into out (NULL: skipped, as "%*s").
+ * By hand: sscanf's first use (its code paged in) and its two calls a
+ * mount cost a start ~10 microseconds. */
+static bool scan_word(const char **s, char *out, size_t width)
+{
+    const char *p = *s;
+    size_t n = 0;
+
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p == '\0')
+        return false;
+    while (n < width && p[n] != '\0' && !isspace((unsigned char)p[n]))
+        n++;
+    if (out != NULL) {
+        memcpy(out, p, n);
+        out[n] = '\0';
+    }
+    *s = p + n;
+    return true;
+}
+
+/* A mountinfo line's root (r), mount point (m), file system type and
+ * super options, as sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) == 2
+ * and sscanf(dash, " - %63s %*s %4095s", type, opts) == 2 took them. */
+static bool mount_fields(const char *line, char *r, char *m, char *type,
+        char *opts)
+{
+    const char *p = line, *dash = strstr(line, " - ");
+
+    if (dash == NULL || !scan_word(&p, NULL, SIZE_MAX) ||
+            !scan_word(&p, NULL, SIZE_MAX) || !scan_word(&p, NULL, SIZE_MAX) ||
+            !scan_word(&p, r, LINE - 1) || !scan_word(&p, m, LINE - 1))
+        return false;
+    p = dash + 3;
+    return scan_word(&p, type, 63) && scan_word(&p, NULL, SIZE_MAX) &&
+        scan_word(&p, opts, LINE - 1);
+}
+
+/* Whether w's mount is known or will not be needed (no cgroup path). */
+static bool cgroup_done(const struct cgroup_where *w)
+{
+    return w->mounted || !w->member;
+}
+
+/* The first mount of each kind in /proc/self/mountinfo, of the kinds the
+ * tender has a cgroup path in (the other kind's does not matter).  The
+ * kernel writes this file a mount at a time as it is read, 1-1.5
+ * microseconds a mount here: it is read 1 KiB at a time and no further
+ * than needed.  The cgroup file systems are mounted at boot, before the
+ * mounts that containers and services add by the hundred. */
 static void cgroup_mounts(struct cgroup_where *v1, struct cgroup_where *v2)
 {
-    char line[LINE];
-    FILE *f = fopen("/proc/self/mountinfo", "re");
+    struct lines f;
+    char *line;
 
-    if (f == NULL)
+    if (!lines_open(&f, "/proc/self/mountinfo", LINE, 1024))
         return;
-    while (fgets(line, sizeof(line), f) != NULL) {
+    while (!(cgroup_done(v1) && cgroup_done(v2)) &&
+            (line = lines_next(&f)) != NULL) {
         char r[LINE], m[LINE], type[64], opts[LINE];
-        const char *dash = strstr(line, " - ");
 
-        if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", r, m)
-                != 2 || sscanf(dash, " - %63s %*s %4095s", type, opts) != 2)
+        if (!mount_fields(line, r, m, type, opts))
             continue;
         if (strcmp(type, "cgroup2") == 0)
             cgroup_set(v2, m, r);
         else if (strcmp(type, "cgroup") == 0 && strstr(opts, "memory") != NULL)
             cgroup_set(v1, m, r);
     }
-    fclose(f);
+    close(f.fd);
 }
 
 /* The tender's cgroup paths in /proc/self/cgroup: v1's memory hierarchy
  * ("N:...memory...:PATH") and v2's ("0::PATH"). */
 static void cgroup_paths(struct cgroup_where *v1, struct cgroup_where *v2)
 {
-    char line[LINE];
-    FILE *f = fopen("/proc/self/cgroup", "re");
+    struct lines f;
+    char *line;
 
-    if (f == NULL)
+    if (!lines_open(&f, "/proc/self/cgroup", LINE, sizeof(f.buf)))
         return;
-    while (fgets(line, sizeof(line), f) != NULL) {
+    while ((line = lines_next(&f)) != NULL) {
         char *list = strchr(line, ':'), *p;
         struct cgroup_where *w;
 
@@ -92,7 +209,7 @@ static void cgroup_paths(struct cgroup_where *v1, struct cgroup_where *v2)
         strcpy(w->path, p);
         w->member = true;
     }
-    fclose(f);
+    close(f.fd);
 }
 
 /* The directory of the tender's cgroup in the mounted file system. */
@@ -108,21 +225,27 @@ static bool cgroup_dir(const struct cgroup_where *w, char *dir, size_t size)
     return snprintf(dir, size, "%s%s", w->mnt, rel) < (int)size;
 }
 
+/* The number after key on the first line that starts with it (strtoull:
+ * sscanf's "%" SCNu64, without sscanf's first use). */
 static bool read_u64(const char *file, const char *key, uint64_t *value)
 {
-    char line[256];
-    FILE *f = fopen(file, "re");
+    struct lines f;
+    char *line;
     bool found = false;
 
-    if (f == NULL)
+    /* 256: the longest line of memory.stat or memory.max is far shorter. */
+    if (!lines_open(&f, file, 256, sizeof(f.buf)))
         return false;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
+    while (!found && (line = lines_next(&f)) != NULL) {
         size_t n = strlen(key);
+        char *end;
 
-        if (strncmp(line, key, n) == 0)
-            found = sscanf(line + n, "%" SCNu64, value) == 1;
+        if (strncmp(line, key, n) == 0) {
+            *value = strtoull(line + n, &end, 10);
+            found = end != line + n;
+        }
     }
-    fclose(f);
+    close(f.fd);
     return found;
 }
 
@@ -153,10 +276,9 @@ static uint64_t memory_limit(char *where, size_t size)
     char dir[LINE], file[LINE + 16];
     uint64_t limit = UINT64_MAX, v;
 
-    cgroup_mounts(&v1, &v2);
-    if (!v1.mounted && !v2.mounted)
-        return limit;
+    /* The paths first: they say which mounts are worth looking for. */
     cgroup_paths(&v1, &v2);
+    cgroup_mounts(&v1, &v2);
     if (cgroup_dir(&v1, dir, sizeof(dir))) {
         snprintf(file, sizeof(file), "%s/memory.stat", dir);
         if (read_u64(file, "hierarchical_memory_limit ", &v) && v < limit) {

@@ -76,10 +76,9 @@ def faultfs(tmp: Path, backing: Path) -> Iterator[Path]:
         proc.wait(timeout=10)
 
 
-@contextmanager
-def memory_cgroup(limit: int) -> Iterator[Path]:
-    """A memory cgroup (v1) below this process's own, limited to `limit` bytes:
-    yields its cgroup.procs, into which a child writes its own pid."""
+def own_memory_cgroup() -> str:
+    """This process's memory cgroup (v1), as a path from the hierarchy's root
+    ("/..."); skips the test where there is none at CGROUP_MEMORY."""
     need_root()
     own = next(
         (line.split(":", 2)[2] for line in Path("/proc/self/cgroup").read_text().splitlines()
@@ -88,24 +87,68 @@ def memory_cgroup(limit: int) -> Iterator[Path]:
     )  # fmt: skip
     if own is None or not (CGROUP_MEMORY / own.lstrip("/")).is_dir():
         pytest.skip("no cgroup v1 memory controller here")
-    group = CGROUP_MEMORY / own.lstrip("/") / f"solo5-test-{uuid.uuid4().hex[:8]}"
+    return own
+
+
+def remove_cgroup(group: Path) -> None:
+    """rmdir, retried while the last process that was in it is still exiting."""
+    for _ in range(50):
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+@contextmanager
+def memory_cgroup(limit: int) -> Iterator[Path]:
+    """A memory cgroup (v1) below this process's own, limited to `limit` bytes:
+    yields its cgroup.procs, into which a child writes its own pid."""
+    group = CGROUP_MEMORY / own_memory_cgroup().lstrip("/") / f"solo5-test-{uuid.uuid4().hex[:8]}"
     group.mkdir()
     try:
         (group / "memory.limit_in_bytes").write_text(str(limit))
         yield group / "cgroup.procs"
     finally:
-        for _ in range(50):
-            try:
-                group.rmdir()
-                break
-            except OSError:
-                time.sleep(0.1)
+        remove_cgroup(group)
+
+
+@contextmanager
+def nested_memory_cgroup(limit: int) -> Iterator[tuple[str, str]]:
+    """A memory cgroup (v1) below this process's own, limited to `limit` bytes,
+    and an unlimited one inside it: yields both as paths from the hierarchy's
+    root (the inner one's cgroup.procs is CGROUP_MEMORY/<inner>/cgroup.procs)."""
+    parent = f"{own_memory_cgroup().rstrip('/')}/solo5-test-{uuid.uuid4().hex[:8]}"
+    child = f"{parent}/inner"
+    (CGROUP_MEMORY / parent.lstrip("/")).mkdir()
+    try:
+        (CGROUP_MEMORY / parent.lstrip("/") / "memory.limit_in_bytes").write_text(str(limit))
+        (CGROUP_MEMORY / child.lstrip("/")).mkdir()
+        try:
+            yield parent, child
+        finally:
+            remove_cgroup(CGROUP_MEMORY / child.lstrip("/"))
+    finally:
+        remove_cgroup(CGROUP_MEMORY / parent.lstrip("/"))
 
 
 def in_cgroup(procs: Path, argv: Sequence[str | os.PathLike[str]]) -> list[str]:
     """argv run by a shell that first moves itself into the cgroup."""
     command = " ".join(shlex.quote(str(a)) for a in argv)
     return ["sh", "-c", f"echo $$ > {shlex.quote(str(procs))} && exec {command}"]
+
+
+def in_mount_namespace(
+    procs: Path, setup: Sequence[str], argv: Sequence[str | os.PathLike[str]]
+) -> list[str]:
+    """argv run by a shell in a mount namespace of its own (private: nothing
+    it mounts or unmounts reaches the host's), which first moves itself into
+    the cgroup, then runs the `setup` commands (any failing ends it). The
+    namespace, and every mount in it, goes when the process ends."""
+    command = " ".join(shlex.quote(str(a)) for a in argv)
+    enter = f"echo $$ > {shlex.quote(str(procs))}"
+    script = "\n".join(["set -e", enter, *setup, f"exec {command}"])
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
 
 
 # "hvt-hypercalls": solo5-hvt running the upstream-style build of a guest
