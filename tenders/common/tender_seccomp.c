@@ -15,9 +15,13 @@
  *     jeq N2, ...
  *     ret KILL
  *
- * A rule is at most TENDER_SECCOMP_MAX_CMP * CMP_INSNS_MAX + 1
- * instructions, well within the 8-bit jumps; the jump past a block is a
- * BPF_JA, which has 32 bits.
+ * A comparison is 4 instructions (EQ: both halves equal) or 5 (LT: high
+ * half below, or equal and low half below), so a rule is at most
+ * TENDER_SECCOMP_MAX_CMP * 5 + 1 instructions and its failure jumps fit
+ * the 8-bit offsets of a conditional jump; the jump past a block is a
+ * BPF_JA, which has 32 bits.  A filter is at most BPF_MAXINSNS long,
+ * whatever room the caller has: the kernel takes no more, and its length
+ * is 16 bits.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,10 +49,48 @@ struct rule_list {
     size_t n, max;
 };
 
-/* Rules one policy can hold: the tables' plus two per device, for every
- * device a manifest can declare. */
-#define MAX_RULES (128 + 2 * MFT_MAX_ENTRIES)
+/*
+ * Refuses a malformed table.  Values from `limit` on (enum tender_sv lists
+ * the device values last) are not defined for the table: a tender-wide
+ * rule naming DEV_FD, or a NET rule naming DEV_CAPACITY, would compare
+ * with whatever was left in values[].  Every table is checked, also one
+ * that no attached device uses: a broken policy fails on every manifest.
+ */
+static int check_rules(const struct tender_seccomp_rule *rules, size_t n,
+        enum tender_sv limit, struct tender_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (rules[i].n_cmp > TENDER_SECCOMP_MAX_CMP || rules[i].nr < 0 ||
+                (unsigned long)rules[i].nr > UINT32_MAX)
+            return tender_err_set(err, "seccomp: a rule for system call %ld "
+                    "is malformed", rules[i].nr);
+        for (unsigned j = 0; j < rules[i].n_cmp; j++) {
+            const struct tender_seccomp_cmp *c = &rules[i].cmp[j];
 
+            if (c->arg > 5 || (c->op != TENDER_CMP_EQ &&
+                        c->op != TENDER_CMP_LT) || c->value >= limit)
+                return tender_err_set(err, "seccomp: a comparison for "
+                        "system call %ld is malformed", rules[i].nr);
+        }
+    }
+    return 0;
+}
+
+static int check_policy(const struct tender_seccomp_policy *p,
+        struct tender_err *err)
+{
+    if (check_rules(p->core, p->n_core, TENDER_SV_DEV_FD, err) != 0 ||
+            check_rules(p->net, p->n_net, TENDER_SV_DEV_CAPACITY, err) != 0 ||
+            check_rules(p->block, p->n_block, TENDER_SV_COUNT, err) != 0)
+        return -1;
+    for (size_t i = 0; i < p->n_extra; i++)
+        if (check_rules(p->extra[i].rules, p->extra[i].n, TENDER_SV_DEV_FD,
+                    err) != 0)
+            return -1;
+    return 0;
+}
+
+/* Resolves rules[0..n) (checked) into l, with `values`. */
 static int add_rules(struct rule_list *l,
         const struct tender_seccomp_rule *rules, size_t n,
         const uint64_t values[TENDER_SV_COUNT], struct tender_err *err)
@@ -56,9 +98,7 @@ static int add_rules(struct rule_list *l,
     for (size_t i = 0; i < n; i++) {
         struct resolved_rule *r;
 
-        if (rules[i].n_cmp > TENDER_SECCOMP_MAX_CMP || rules[i].nr < 0)
-            return tender_err_set(err, "seccomp: a rule for system call %ld "
-                    "is malformed", rules[i].nr);
+        /* count_rules() made the room: a mismatch is a bug here. */
         if (l->n == l->max)
             return tender_err_set(err, "seccomp: more than %zu rules",
                     l->max);
@@ -68,10 +108,6 @@ static int add_rules(struct rule_list *l,
         for (unsigned j = 0; j < r->n_cmp; j++) {
             const struct tender_seccomp_cmp *c = &rules[i].cmp[j];
 
-            if (c->arg > 5 || (c->op != TENDER_CMP_EQ &&
-                        c->op != TENDER_CMP_LT))
-                return tender_err_set(err, "seccomp: a comparison for "
-                        "system call %ld is malformed", rules[i].nr);
             r->cmp[j].arg = c->arg;
             r->cmp[j].op = c->op;
             r->cmp[j].v = c->value == TENDER_SV_CONST ? c->k
@@ -80,6 +116,25 @@ static int add_rules(struct rule_list *l,
         l->n++;
     }
     return 0;
+}
+
+/* How many rules the policy makes for these devices. */
+static size_t count_rules(const struct tender *t,
+        const struct tender_seccomp_policy *p)
+{
+    size_t n = p->n_core;
+
+    for (size_t i = 0; i < p->n_extra; i++)
+        n += p->extra[i].n;
+    for (unsigned i = 1; i < t->mft->entries; i++) {
+        const struct mft_entry *e = &t->mft->e[i];
+
+        if (e->attached && e->type == MFT_DEV_NET_BASIC)
+            n += p->n_net;
+        else if (e->attached && e->type == MFT_DEV_BLOCK_BASIC)
+            n += p->n_block;
+    }
+    return n;
 }
 
 static int add_all(struct rule_list *l, const struct tender *t,
@@ -125,6 +180,9 @@ static int by_nr_then_order(const void *a, const void *b)
 
 #define EQ_INSNS 4
 #define LT_INSNS 5
+
+_Static_assert(TENDER_SECCOMP_MAX_CMP * LT_INSNS + 1 <= UINT8_MAX,
+        "a rule's failure jumps must fit in 8 bits");
 
 static unsigned rule_insns(const struct resolved_rule *r)
 {
@@ -197,10 +255,13 @@ static int compile(const struct tender *t,
         const struct tender_seccomp_policy *policy, struct sock_fprog *prog,
         size_t max_insns, struct tender_err *err)
 {
-    struct rule_list l = { .max = MAX_RULES };
+    struct rule_list l = { .max = count_rules(t, policy) };
     struct bpf_out out = { .f = prog->filter, .max = max_insns };
 
-    l.r = calloc(l.max, sizeof(*l.r));
+    if (check_policy(policy, err) != 0)
+        return -1;
+    /* At least one element: calloc(0) may give NULL. */
+    l.r = calloc(l.max > 0 ? l.max : 1, sizeof(*l.r));
     if (l.r == NULL)
         return tender_err_set(err, "seccomp: out of memory");
     if (add_all(&l, t, policy, err) != 0) {
@@ -222,6 +283,8 @@ int tender_seccomp_build(const struct tender *t,
         const struct tender_seccomp_policy *policy, struct sock_fprog *prog,
         struct sock_fprog *bounds, size_t max_insns, struct tender_err *err)
 {
+    if (max_insns > BPF_MAXINSNS)
+        max_insns = BPF_MAXINSNS;
     bounds->len = 0;
     if (compile(t, policy, prog, max_insns, err) != 0)
         return -1;

@@ -35,7 +35,9 @@
 
 #include "tender.h"
 
-/* Where a comparison's value comes from. */
+/* Where a comparison's value comes from.  The device values come last, and
+ * only a device's table may name them: DEV_FD the NET and BLOCK tables,
+ * DEV_CAPACITY the BLOCK table (tender_seccomp_build() refuses others). */
 enum tender_sv {
     TENDER_SV_CONST,        /* the comparison's constant k */
     TENDER_SV_EPOLLFD,      /* tender-wide values, from policy->values */
@@ -106,8 +108,11 @@ struct tender_seccomp_policy {
 /*
  * Builds the filters for `policy` and the devices attached in t->mft, as
  * classic BPF into prog->filter and bounds->filter (room for `max_insns`
- * each); sets their len (bounds->len = 0 without a bounds filter).  Fails
- * with a message if a filter does not fit.
+ * each, of which at most BPF_MAXINSNS are used); sets their len
+ * (bounds->len = 0 without a bounds filter).  Fails with a message if a
+ * filter does not fit or a rule is malformed (a system call number out of
+ * range, more than TENDER_SECCOMP_MAX_CMP comparisons, an argument past 5,
+ * an unknown operator, a value its table may not name).
  */
 struct sock_fprog;
 int tender_seccomp_build(const struct tender *t,
