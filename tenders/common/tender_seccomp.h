@@ -11,11 +11,12 @@
  * Default action: kill the process (SIGSYS, status 159), also for a call
  * of another architecture's ABI (i386 or x32 on x86_64).
  *
- * (Until 2026-12 the tables went through libseccomp: building the filter
- * there cost ~150 us of a 3.2 ms solo5-hvt start, more than everything
- * else the sandbox does; docs/performance.md, Round 6.  The compiler here
- * emits what the tables say and nothing else, and fuzz/fuzz_seccomp.c
- * checks it against a direct reading of the rules.)
+ * (Until 2026-12 the tables went through libseccomp: building the
+ * filters with it, with their JIT, took ~150-200 us of a solo5-hvt start
+ * under ftrace; docs/performance.md, Round 5.  The compiler here emits
+ * what the tables say and nothing else, and fuzz/fuzz_seccomp.c checks it
+ * against a direct reading of the rules; docs/security.md describes the
+ * filter.)
  *
  * Optionally (block_levels > 0) a second, hand-built filter bounds every
  * pread64/pwrite64 to its device (tender_seccomp_bounds.c): allowed only

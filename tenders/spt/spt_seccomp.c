@@ -25,9 +25,9 @@
  * k < SPT_BLOCK_LEVELS, c <= capacity: any transfer the filters let
  * through ends inside the device, and the bindings split their transfers
  * into such chunks (bindings/spt/spt_io.c).  The pread64/pwrite64 bounds
- * are a second, hand-built filter (tenders/common/tender_seccomp.c says
- * why); with 4 chunk sizes and 63 block devices it has 2843 instructions,
- * inside the kernel's 4096.
+ * are a second, hand-built filter (tenders/common/tender_seccomp_bounds.c;
+ * tender_seccomp.h says why); with 4 chunk sizes and 63 block devices it
+ * has 2843 instructions, inside the kernel's 4096.
  */
 #include <time.h>
 
