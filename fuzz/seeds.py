@@ -186,6 +186,8 @@ NET, BLOCK, DETACHED = 0, 1, 4
 
 # (system call, [(argument, operator, value source, constant)]).
 Rule = tuple[int, list[tuple[int, int, int, int]]]
+# The core, extra, NET and BLOCK tables.
+Tables = tuple[list[Rule], list[Rule], list[Rule], list[Rule]]
 
 
 def _sv(v: int) -> bytes:
@@ -206,7 +208,7 @@ def _rules(rules: list[Rule]) -> bytes:
 
 
 def _policy(
-    tables: tuple[list[Rule], list[Rule], list[Rule], list[Rule]],
+    tables: Tables,
     devices: list[tuple[int, int, int]],
     values: tuple[int, int, int] = (20, 21, 22),
     room: int = 2,
@@ -225,7 +227,7 @@ def _probe(nr: int, args: tuple[int, ...], arch: int = 0) -> bytes:
 
 def seccomp_seeds(build: Path) -> Seeds:
     fd_is = (0, CMP_EQ, SV_DEV_FD, 0)
-    hvt_like = (
+    hvt_like: Tables = (
         [
             (16, [(0, CMP_EQ, SV_VCPUFD, 0), (1, CMP_EQ, SV_CONST, 0xAE80)]),
             (1, [(0, CMP_EQ, SV_CONST, 1)]),
@@ -240,7 +242,7 @@ def seccomp_seeds(build: Path) -> Seeds:
     devices = [(NET, 5, 0), (BLOCK, 6, 1 << 32), (BLOCK, 7, 0xFFFFFFFF), (NET | DETACHED, 8, 0)]
     probes = _probe(16, (22, 0xAE80, 0, 0, 0, 0)) + _probe(2, (6, 0, 0, 0xFFFFFFFF, 0, 0))
     yield "hvt_like", _policy(hvt_like, devices) + probes
-    edges = (
+    edges: Tables = (
         [
             (0, [(2, CMP_LT, SV_CONST, 1 << 32), (2, CMP_LT, SV_CONST, 0xFFFFFFFF << 32)]),
             (0, [(4, CMP_EQ, SV_CONST, (1 << 64) - 1)]),
