@@ -1,6 +1,7 @@
 /*
  * bpf_run.c: a classic BPF interpreter for seccomp filters (bpf_run.h).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "bpf_run.h"
@@ -106,4 +107,62 @@ uint32_t bpf_run(const struct sock_fprog *prog,
         }
     }
     fuzz_check_failed(__FILE__, __LINE__, "filter ran off its end");
+}
+
+/* The instructions seccomp takes (kernel/seccomp.c, seccomp_check_filter()
+ * and the classic checks it runs first). */
+static int seccomp_code(uint16_t code)
+{
+    static const uint16_t ok[] = {
+        BPF_LD | BPF_W | BPF_ABS, BPF_LD | BPF_W | BPF_LEN,
+        BPF_LDX | BPF_W | BPF_LEN, BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM,
+        BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST, BPF_STX,
+        BPF_RET | BPF_K, BPF_RET | BPF_A, BPF_MISC | BPF_TAX,
+        BPF_MISC | BPF_TXA, BPF_ALU | BPF_NEG, BPF_JMP | BPF_JA,
+    };
+    static const uint16_t alu[] = {
+        BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR,
+        BPF_LSH, BPF_RSH,
+    };
+    static const uint16_t jmp[] = { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET };
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (code == ok[i])
+            return 1;
+    for (size_t i = 0; i < sizeof(alu) / sizeof(alu[0]); i++)
+        if (code == (BPF_ALU | alu[i] | BPF_K) ||
+                code == (BPF_ALU | alu[i] | BPF_X))
+            return 1;
+    for (size_t i = 0; i < sizeof(jmp) / sizeof(jmp[0]); i++)
+        if (code == (BPF_JMP | jmp[i] | BPF_K) ||
+                code == (BPF_JMP | jmp[i] | BPF_X))
+            return 1;
+    return 0;
+}
+
+void bpf_check(const struct sock_fprog *prog)
+{
+    FUZZ_CHECK(prog->len >= 1 && prog->len <= BPF_MAXINSNS);
+    FUZZ_CHECK(BPF_CLASS(prog->filter[prog->len - 1].code) == BPF_RET);
+    for (unsigned pc = 0; pc < prog->len; pc++) {
+        const struct sock_filter *f = &prog->filter[pc];
+        unsigned left = prog->len - pc - 1;     /* instructions after */
+
+        FUZZ_CHECK(seccomp_code(f->code));
+        if (f->code == (BPF_LD | BPF_W | BPF_ABS))
+            FUZZ_CHECK(f->k % 4 == 0 && f->k < sizeof(struct seccomp_data));
+        else if (f->code == (BPF_LD | BPF_MEM) ||
+                f->code == (BPF_LDX | BPF_MEM) || f->code == BPF_ST ||
+                f->code == BPF_STX)
+            FUZZ_CHECK(f->k < BPF_MEMWORDS);
+        else if (f->code == (BPF_ALU | BPF_DIV | BPF_K))
+            FUZZ_CHECK(f->k != 0);
+        else if (f->code == (BPF_ALU | BPF_LSH | BPF_K) ||
+                f->code == (BPF_ALU | BPF_RSH | BPF_K))
+            FUZZ_CHECK(f->k < 32);
+        if (f->code == (BPF_JMP | BPF_JA))
+            FUZZ_CHECK(f->k < left);
+        else if (BPF_CLASS(f->code) == BPF_JMP)
+            FUZZ_CHECK(f->jt < left && f->jf < left);
+    }
 }

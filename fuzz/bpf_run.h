@@ -16,4 +16,9 @@
 uint32_t bpf_run(const struct sock_fprog *prog,
         const struct seccomp_data *data);
 
+/* Crashes unless the kernel would take `prog` as a seccomp filter: 1 to
+ * BPF_MAXINSNS instructions of seccomp's list, loads inside seccomp_data,
+ * every jump (taken or not) landing inside the program, a return last. */
+void bpf_check(const struct sock_fprog *prog);
+
 #endif /* FUZZ_BPF_RUN_H */

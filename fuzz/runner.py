@@ -55,6 +55,7 @@ TARGETS = {
         Target("hypercall", 1 << 16),
         Target("ring", 4096),
         Target("block", 1024),
+        Target("seccomp", 2048),
         Target("gdb", 8192),
         Target("spt_boot", 24576),
         # Python runs ~100 times slower: inputs the size of the notes and

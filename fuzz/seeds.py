@@ -177,6 +177,89 @@ def block_seeds(build: Path) -> Seeds:
     yield "net", devices + req.pack(3, 2, 1514, 0) + req.pack(4, 0, 512, 0)
 
 
+# fuzz_seccomp.c's input: its value encoding, system call set and enums.
+SECCOMP_EDGES = (0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 1 << 32, 0xFFFFFFFF << 32, (1 << 64) - 1)
+SECCOMP_NRS = (0, 1, 2, 3, 16, 231, 0x7FFFFFFF, 0xFFFFFFFF)
+SV_CONST, SV_EPOLLFD, SV_TIMERFD, SV_VCPUFD, SV_DEV_FD, SV_DEV_CAPACITY = range(6)
+CMP_EQ, CMP_LT = 0, 1
+NET, BLOCK, DETACHED = 0, 1, 4
+
+# (system call, [(argument, operator, value source, constant)]).
+Rule = tuple[int, list[tuple[int, int, int, int]]]
+# The core, extra, NET and BLOCK tables.
+Tables = tuple[list[Rule], list[Rule], list[Rule], list[Rule]]
+
+
+def _sv(v: int) -> bytes:
+    if v < 16:
+        return bytes([v])
+    if v in SECCOMP_EDGES:
+        return bytes([0x40 + SECCOMP_EDGES.index(v)])
+    return b"\x80" + struct.pack("<Q", v)
+
+
+def _rules(rules: list[Rule]) -> bytes:
+    out = b""
+    for nr, cmps in rules:
+        out += bytes([SECCOMP_NRS.index(nr), len(cmps)])
+        for arg, op, src, k in cmps:
+            out += bytes([arg, op, src]) + _sv(k)
+    return out
+
+
+def _policy(
+    tables: Tables,
+    devices: list[tuple[int, int, int]],
+    values: tuple[int, int, int] = (20, 21, 22),
+    room: int = 2,
+) -> bytes:
+    core, extra, net, block = tables
+    sizes = len(net) | len(block) << 2 | len(extra) << 4
+    out = bytes([len(core), sizes, len(devices), room]) + b"".join(map(_sv, values))
+    for kind, fd, capacity in devices:
+        out += bytes([kind]) + _sv(fd) + _sv(capacity)
+    return out + _rules(core) + _rules(extra) + _rules(net) + _rules(block)
+
+
+def _probe(nr: int, args: tuple[int, ...], arch: int = 0) -> bytes:
+    return bytes([SECCOMP_NRS.index(nr), arch]) + b"".join(_sv(a) for a in args)
+
+
+def seccomp_seeds(build: Path) -> Seeds:
+    fd_is = (0, CMP_EQ, SV_DEV_FD, 0)
+    hvt_like: Tables = (
+        [
+            (16, [(0, CMP_EQ, SV_VCPUFD, 0), (1, CMP_EQ, SV_CONST, 0xAE80)]),
+            (1, [(0, CMP_EQ, SV_CONST, 1)]),
+            (1, [(0, CMP_EQ, SV_CONST, 2)]),
+            (231, []),
+            (3, [(0, CMP_EQ, SV_EPOLLFD, 0)]),
+        ],
+        [(16, [(0, CMP_EQ, SV_CONST, 9), (1, CMP_EQ, SV_CONST, 0x4090AE82)])],
+        [(0, [fd_is]), (1, [fd_is])],
+        [(2, [fd_is, (3, CMP_LT, SV_DEV_CAPACITY, 0)]), (3, [fd_is])],
+    )
+    devices = [(NET, 5, 0), (BLOCK, 6, 1 << 32), (BLOCK, 7, 0xFFFFFFFF), (NET | DETACHED, 8, 0)]
+    probes = _probe(16, (22, 0xAE80, 0, 0, 0, 0)) + _probe(2, (6, 0, 0, 0xFFFFFFFF, 0, 0))
+    yield "hvt_like", _policy(hvt_like, devices) + probes
+    edges: Tables = (
+        [
+            (0, [(2, CMP_LT, SV_CONST, 1 << 32), (2, CMP_LT, SV_CONST, 0xFFFFFFFF << 32)]),
+            (0, [(4, CMP_EQ, SV_CONST, (1 << 64) - 1)]),
+            (0x7FFFFFFF, [(5, CMP_LT, SV_CONST, 0), (5, CMP_EQ, SV_CONST, 0)]),
+            (0xFFFFFFFF, [(1, CMP_LT, SV_CONST, 0x80000001)]),
+        ],
+        [],
+        [],
+        [(0, [(3, CMP_LT, SV_DEV_CAPACITY, 0), (3, CMP_EQ, SV_DEV_FD, 0)])],
+    )
+    yield "edges", _policy(edges, [(BLOCK, 0, 0), (BLOCK, 1, (1 << 64) - 1)], room=0xF3)
+    # A NET rule naming the capacity: to be refused.
+    refused = _policy(([], [], [(0, [])], []), [])
+    yield "refused", refused[:-1] + bytes([1, 0, 0, 0xFF, 0])
+    yield "empty", _policy(([], [], [], []), []) + _probe(0, (0,) * 6, arch=0x40)
+
+
 def elftool_seeds(build: Path) -> Seeds:
     for name, data in [*_elfgen(), *_guests(build)]:
         yield f"abi_{name}", b"\0" + data
@@ -258,6 +341,7 @@ SEEDS: dict[str, Callable[[Path], Seeds]] = {
     "hypercall": hypercall_seeds,
     "ring": ring_seeds,
     "block": block_seeds,
+    "seccomp": seccomp_seeds,
     "gdb": gdb_seeds,
     "spt_boot": spt_boot_seeds,
     "elftool": elftool_seeds,

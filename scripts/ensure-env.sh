@@ -22,7 +22,7 @@ SOLO5_VENV="$SOLO5_TOP/.venv"
 # this file and gets both.  Each test group names who needs it, so that a
 # package is added (and one day removed) with its tests.
 SOLO5_DEMO_PACKAGES=(
-    gcc binutils libc6-dev pkg-config libseccomp-dev
+    gcc binutils libc6-dev
     # the build's Python side: Debian's SCons (on python3) and Jinja2
     scons python3-jinja2
 )
@@ -32,8 +32,9 @@ SOLO5_TEST_PACKAGES=(
     iproute2 iputils-ping hyperfine
     # tests/virtio: QEMU and the boot image tools
     qemu-system-x86 syslinux syslinux-common mtools dosfstools
-    # tests/packaging: the .deb build (debian/control's Build-Depends) and man pages
-    devscripts debhelper build-essential groff-base
+    # tests/packaging: the .deb build (debian/control's Build-Depends), man
+    # pages, and the installed pkg-config files read by pkg-config
+    devscripts debhelper build-essential groff-base pkg-config
     # tests/debug: real gdb sessions against solo5-hvt-debug and solo5-spt, cores
     gdb
     # tests/hvt/test_hvt_boot_faults.py: perf stat on KVM's shadow-paging tracepoint
@@ -54,9 +55,10 @@ SOLO5_TEST_PACKAGES=(
     # tests/container: the development image (podman with runc) and its Debian base
     podman runc mmdebstrap
     # tests/aarch64: the cross toolchain (scons then builds the aarch64
-    # wrappers, bindings and tenders), arm64 libseccomp (multiarch), QEMU
-    # system (the VM) and user mode (unit tests), cpio for the initramfs
-    gcc-aarch64-linux-gnu libseccomp-dev:arm64 qemu-system-arm qemu-user cpio
+    # wrappers, bindings and tenders), Debian's arm64 libc (multiarch: the
+    # VM's /lib and qemu-user's), QEMU system (the VM) and user mode (unit
+    # tests), cpio for the initramfs
+    gcc-aarch64-linux-gnu libc6:arm64 qemu-system-arm qemu-user cpio
 )
 SOLO5_DEBIAN_PACKAGES=("${SOLO5_DEMO_PACKAGES[@]}")
 if [ "${SOLO5_ENV:-demo}" = test ]; then
@@ -80,7 +82,7 @@ solo5_missing_packages() {
 }
 
 # The foreign architectures (dpkg multiarch) that the missing packages
-# name (libseccomp-dev:arm64 -> arm64) and dpkg does not know yet.
+# name (libc6:arm64 -> arm64) and dpkg does not know yet.
 solo5_missing_architectures() {
     local pkg arch missing=()
     for pkg in $1; do

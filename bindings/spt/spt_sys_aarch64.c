@@ -4,8 +4,9 @@
  * (a negative errno on failure) in x0.
  *
  * The numbers are the aarch64 ones the tender's seccomp filter allows
- * (libseccomp resolves the same names there).  The TLS base needs no
- * system call: TPIDR_EL0 is writable at EL0.
+ * (its tables name calls by TENDER_SYSCALL(name), <asm/unistd.h>'s
+ * __NR_name as built for aarch64).  The TLS base needs no system call:
+ * TPIDR_EL0 is writable at EL0.
  */
 #include "spt.h"
 

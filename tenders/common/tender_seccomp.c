@@ -1,65 +1,152 @@
 /*
- * tender_seccomp.c: policy tables -> libseccomp filter -> BPF -> installed,
- * plus the hand-built block bounds filter.  See tender_seccomp.h.
+ * tender_seccomp.c: policy tables -> classic BPF -> installed.  See
+ * tender_seccomp.h.
+ *
+ * The filter: the ABI check; then, per system call that has rules (in
+ * increasing number), "if nr == N, try N's rules in table order, and kill
+ * if none holds"; kill any other call.  A rule holds when all its
+ * comparisons do; each compares the full 64-bit argument.
+ *
+ *     ld arch; jeq ARCH, +1; ret KILL; ld nr
+ *     jeq N1, +1, +0; ja <past N1's block>
+ *        rule: ld arg.hi; jeq hi, +0, <next rule>; ld arg.lo; jeq lo, ...
+ *              ret ALLOW
+ *        ... ret KILL
+ *     jeq N2, ...
+ *     ret KILL
+ *
+ * A comparison is 4 instructions (EQ: both halves equal) or 5 (LT: high
+ * half below, or equal and low half below), so a rule is at most
+ * TENDER_SECCOMP_MAX_CMP * 5 + 1 instructions and its failure jumps fit
+ * the 8-bit offsets of a conditional jump; the jump past a block is a
+ * BPF_JA, which has 32 bits.  A filter is at most BPF_MAXINSNS long,
+ * whatever room the caller has: the kernel takes no more, and its length
+ * is 16 bits.
  */
 #include <errno.h>
-#include <stddef.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tender_bpf.h"
 #include "tender_seccomp.h"
 
-static int seccomp_add_rules(scmp_filter_ctx ctx,
-        const struct tender_seccomp_rule *rules, size_t n,
-        const uint64_t values[TENDER_SV_COUNT], struct tender_err *err)
+/* A rule with its values resolved for one device (or none). */
+struct resolved_rule {
+    uint32_t nr;
+    unsigned n_cmp;
+    struct {
+        unsigned arg;
+        enum tender_seccomp_op op;
+        uint64_t v;
+    } cmp[TENDER_SECCOMP_MAX_CMP];
+    size_t order;               /* position in the policy, to sort stably */
+};
+
+struct rule_list {
+    struct resolved_rule *r;
+    size_t n, max;
+};
+
+/*
+ * Refuses a malformed table.  Values from `limit` on (enum tender_sv lists
+ * the device values last) are not defined for the table: a tender-wide
+ * rule naming DEV_FD, or a NET rule naming DEV_CAPACITY, would compare
+ * with whatever was left in values[].  Every table is checked, also one
+ * that no attached device uses: a broken policy fails on every manifest.
+ */
+static int check_rules(const struct tender_seccomp_rule *rules, size_t n,
+        enum tender_sv limit, struct tender_err *err)
 {
     for (size_t i = 0; i < n; i++) {
-        struct scmp_arg_cmp cmp[TENDER_SECCOMP_MAX_CMP];
-        int nr = seccomp_syscall_resolve_name(rules[i].name);
-        int rc;
-
-        if (nr == __NR_SCMP_ERROR)
-            return tender_err_set(err, "seccomp: unknown system call %s",
-                    rules[i].name);
-        if (rules[i].n_cmp > TENDER_SECCOMP_MAX_CMP)
-            return tender_err_set(err, "seccomp: too many comparisons in a "
-                    "rule for %s", rules[i].name);
+        if (rules[i].n_cmp > TENDER_SECCOMP_MAX_CMP || rules[i].nr < 0 ||
+                (unsigned long)rules[i].nr > UINT32_MAX)
+            return tender_err_set(err, "seccomp: a rule for system call %ld "
+                    "is malformed", rules[i].nr);
         for (unsigned j = 0; j < rules[i].n_cmp; j++) {
             const struct tender_seccomp_cmp *c = &rules[i].cmp[j];
 
-            cmp[j] = (struct scmp_arg_cmp){
-                .arg = c->arg, .op = (enum scmp_compare)c->op,
-                .datum_a = c->value == TENDER_SV_CONST ? c->k
-                    : values[c->value],
-                .datum_b = 0,
-            };
+            if (c->arg > 5 || (c->op != TENDER_CMP_EQ &&
+                        c->op != TENDER_CMP_LT) || c->value >= limit)
+                return tender_err_set(err, "seccomp: a comparison for "
+                        "system call %ld is malformed", rules[i].nr);
         }
-        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, rules[i].n_cmp,
-                cmp);
-        if (rc != 0)
-            return tender_err_set(err, "seccomp: adding a rule for %s: %s",
-                    rules[i].name, strerror(-rc));
     }
     return 0;
 }
 
-static int seccomp_add_all(scmp_filter_ctx ctx, const struct tender *t,
+static int check_policy(const struct tender_seccomp_policy *p,
+        struct tender_err *err)
+{
+    if (check_rules(p->core, p->n_core, TENDER_SV_DEV_FD, err) != 0 ||
+            check_rules(p->net, p->n_net, TENDER_SV_DEV_CAPACITY, err) != 0 ||
+            check_rules(p->block, p->n_block, TENDER_SV_COUNT, err) != 0)
+        return -1;
+    for (size_t i = 0; i < p->n_extra; i++)
+        if (check_rules(p->extra[i].rules, p->extra[i].n, TENDER_SV_DEV_FD,
+                    err) != 0)
+            return -1;
+    return 0;
+}
+
+/* Resolves rules[0..n) (checked) into l, with `values`. */
+static int add_rules(struct rule_list *l,
+        const struct tender_seccomp_rule *rules, size_t n,
+        const uint64_t values[TENDER_SV_COUNT], struct tender_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct resolved_rule *r;
+
+        /* count_rules() made the room: a mismatch is a bug here. */
+        if (l->n == l->max)
+            return tender_err_set(err, "seccomp: more than %zu rules",
+                    l->max);
+        r = &l->r[l->n];
+        *r = (struct resolved_rule){ .nr = (uint32_t)rules[i].nr,
+            .n_cmp = rules[i].n_cmp, .order = l->n };
+        for (unsigned j = 0; j < r->n_cmp; j++) {
+            const struct tender_seccomp_cmp *c = &rules[i].cmp[j];
+
+            r->cmp[j].arg = c->arg;
+            r->cmp[j].op = c->op;
+            r->cmp[j].v = c->value == TENDER_SV_CONST ? c->k
+                : values[c->value];
+        }
+        l->n++;
+    }
+    return 0;
+}
+
+/* How many rules the policy makes for these devices. */
+static size_t count_rules(const struct tender *t,
+        const struct tender_seccomp_policy *p)
+{
+    size_t n = p->n_core;
+
+    for (size_t i = 0; i < p->n_extra; i++)
+        n += p->extra[i].n;
+    for (unsigned i = 1; i < t->mft->entries; i++) {
+        const struct mft_entry *e = &t->mft->e[i];
+
+        if (e->attached && e->type == MFT_DEV_NET_BASIC)
+            n += p->n_net;
+        else if (e->attached && e->type == MFT_DEV_BLOCK_BASIC)
+            n += p->n_block;
+    }
+    return n;
+}
+
+static int add_all(struct rule_list *l, const struct tender *t,
         const struct tender_seccomp_policy *p, struct tender_err *err)
 {
     uint64_t values[TENDER_SV_COUNT];
 
     memcpy(values, p->values, sizeof(values));
-    if (seccomp_add_rules(ctx, p->core, p->n_core, values, err) != 0)
+    if (add_rules(l, p->core, p->n_core, values, err) != 0)
         return -1;
     for (size_t i = 0; i < p->n_extra; i++)
-        if (seccomp_add_rules(ctx, p->extra[i].rules, p->extra[i].n, values,
-                    err) != 0)
+        if (add_rules(l, p->extra[i].rules, p->extra[i].n, values, err) != 0)
             return -1;
     for (unsigned i = 1; i < t->mft->entries; i++) {
         const struct mft_entry *e = &t->mft->e[i];
@@ -69,10 +156,10 @@ static int seccomp_add_all(scmp_filter_ctx ctx, const struct tender *t,
             continue;
         values[TENDER_SV_DEV_FD] = (uint64_t)e->b.hostfd;
         if (e->type == MFT_DEV_NET_BASIC)
-            rc = seccomp_add_rules(ctx, p->net, p->n_net, values, err);
+            rc = add_rules(l, p->net, p->n_net, values, err);
         else if (e->type == MFT_DEV_BLOCK_BASIC) {
             values[TENDER_SV_DEV_CAPACITY] = e->u.block_basic.capacity;
-            rc = seccomp_add_rules(ctx, p->block, p->n_block, values, err);
+            rc = add_rules(l, p->block, p->n_block, values, err);
         }
         if (rc != 0)
             return -1;
@@ -80,152 +167,114 @@ static int seccomp_add_all(scmp_filter_ctx ctx, const struct tender *t,
     return 0;
 }
 
-/* Exports the filter through a memfd into prog->filter. */
-static int seccomp_export(scmp_filter_ctx ctx, const char *name,
-        struct sock_fprog *prog, size_t max_insns, struct tender_err *err)
+static int by_nr_then_order(const void *a, const void *b)
 {
-    size_t max = max_insns * sizeof(struct sock_filter);
-    ssize_t n;
-    off_t size;
-    int fd, rc;
+    const struct resolved_rule *x = a, *y = b;
 
-    fd = memfd_create(name, MFD_CLOEXEC);
-    if (fd < 0)
-        return tender_err_set(err, "seccomp: memfd_create: %s",
-                strerror(errno));
-    rc = seccomp_export_bpf(ctx, fd);
-    if (rc != 0) {
-        close(fd);
-        return tender_err_set(err, "seccomp: exporting the filter: %s",
-                strerror(-rc));
-    }
-    size = lseek(fd, 0, SEEK_END);
-    if (size <= 0 || (size_t)size > max ||
-            size % (off_t)sizeof(struct sock_filter) != 0) {
-        close(fd);
-        return tender_err_set(err, "seccomp: the filter for these devices "
-                "is too large (%lld instructions, at most %zu)",
-                (long long)(size / (off_t)sizeof(struct sock_filter)),
-                max_insns);
-    }
-    n = pread(fd, prog->filter, (size_t)size, 0);
-    close(fd);
-    if (n != size)
-        return tender_err_set(err, "seccomp: reading back the filter failed");
-    prog->len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-    return 0;
+    if (x->nr != y->nr)
+        return x->nr < y->nr ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* --- Emitting. --- */
 
-/* --- The block bounds filter, emitted by hand (see tender_seccomp.h). --- */
+#define EQ_INSNS 4
+#define LT_INSNS 5
 
-struct bpf_out {
-    struct sock_filter *f;
-    size_t n, max;
-};
+_Static_assert(TENDER_SECCOMP_MAX_CMP * LT_INSNS + 1 <= UINT8_MAX,
+        "a rule's failure jumps must fit in 8 bits");
 
-static void emit(struct bpf_out *o, uint16_t code, uint8_t jt, uint8_t jf,
-        uint32_t k)
+static unsigned rule_insns(const struct resolved_rule *r)
 {
-    if (o->n < o->max)
-        o->f[o->n] = (struct sock_filter){ code, jt, jf, k };
-    o->n++;
-}
+    unsigned n = 1;                             /* ret ALLOW */
 
-/* Offsets of the low and high 32 bits of argument `i` in seccomp_data. */
-#define ARG_LO(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i) \
-            + (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 0 : 4)))
-#define ARG_HI(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i) \
-            + (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 4 : 0)))
-#define LD(off) emit(o, BPF_LD | BPF_W | BPF_ABS, 0, 0, (off))
-#define RET(action) emit(o, BPF_RET | BPF_K, 0, 0, (action))
-#define JEQ(k, jt, jf) emit(o, BPF_JMP | BPF_JEQ | BPF_K, (jt), (jf), (k))
-#define JGT(k, jt, jf) emit(o, BPF_JMP | BPF_JGT | BPF_K, (jt), (jf), (k))
-
-/* Instructions per chunk size, and per device besides them. */
-#define LEVEL_INSNS 10
-#define DEVICE_INSNS 5
-
-/*
- * Allows the call if count (arg 2) <= c and offset (arg 3) <= last, as
- * unsigned 64-bit values; otherwise goes on after these LEVEL_INSNS.
- */
-static void emit_level(struct bpf_out *o, uint32_t c, uint64_t last)
-{
-    LD(ARG_HI(2));
-    JEQ(0, 0, 8);                       /* count >= 2^32: next */
-    LD(ARG_LO(2));
-    JGT(c, 6, 0);                       /* count > c: next */
-    LD(ARG_HI(3));
-    JGT((uint32_t)(last >> 32), 4, 0);  /* offset.hi > last.hi: next */
-    JEQ((uint32_t)(last >> 32), 0, 2);  /* offset.hi < last.hi: allow */
-    LD(ARG_LO(3));
-    JGT((uint32_t)last, 1, 0);          /* offset.lo > last.lo: next */
-    RET(SECCOMP_RET_ALLOW);
-}
-
-static unsigned block_levels(const struct tender_seccomp_policy *p,
-        const struct mft_entry *e, uint32_t chunk[])
-{
-    uint64_t bs = e->u.block_basic.block_size;
-    unsigned n = 0;
-
-    for (unsigned k = 0; k < p->block_levels; k++) {
-        unsigned shift = p->block_level_shift * k;
-
-        if (shift >= 32 || (bs << shift) > e->u.block_basic.capacity ||
-                (bs << shift) > UINT32_MAX)
-            break;
-        chunk[n++] = (uint32_t)(bs << shift);
-    }
+    for (unsigned j = 0; j < r->n_cmp; j++)
+        n += r->cmp[j].op == TENDER_CMP_EQ ? EQ_INSNS : LT_INSNS;
     return n;
 }
 
-static int seccomp_bounds(const struct tender *t,
-        const struct tender_seccomp_policy *p, struct sock_fprog *prog,
+/* One comparison at position `at` of a rule of `len` instructions: on
+ * failure, jump to the rule's end (the next rule, or the block's kill). */
+static void emit_cmp(struct bpf_out *o, unsigned arg, enum tender_seccomp_op op,
+        uint64_t v, unsigned at, unsigned len)
+{
+    uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
+
+    LD(BPF_ARG_HI(arg));
+    if (op == TENDER_CMP_EQ) {
+        JEQ(hi, 0, (uint8_t)(len - (at + 2)));
+        LD(BPF_ARG_LO(arg));
+        JEQ(lo, 0, (uint8_t)(len - (at + 4)));
+        return;
+    }
+    JGT(hi, (uint8_t)(len - (at + 2)), 0);      /* above in the high half */
+    JEQ(hi, 0, 2);                              /* below: holds */
+    LD(BPF_ARG_LO(arg));
+    JGE(lo, (uint8_t)(len - (at + 5)), 0);
+}
+
+static void emit_rule(struct bpf_out *o, const struct resolved_rule *r)
+{
+    unsigned len = rule_insns(r), at = 0;
+
+    for (unsigned j = 0; j < r->n_cmp; j++) {
+        emit_cmp(o, r->cmp[j].arg, r->cmp[j].op, r->cmp[j].v, at, len);
+        at += r->cmp[j].op == TENDER_CMP_EQ ? EQ_INSNS : LT_INSNS;
+    }
+    RET(SECCOMP_RET_ALLOW);
+}
+
+/* The block of rules r[0..n) (one system call); A holds the call's nr. */
+static void emit_block(struct bpf_out *o, const struct resolved_rule *r,
+        size_t n)
+{
+    uint32_t len = 1;                           /* ret KILL */
+
+    for (size_t i = 0; i < n; i++)
+        len += rule_insns(&r[i]);
+    JEQ(r[0].nr, 1, 0);
+    JA(len);
+    for (size_t i = 0; i < n; i++)
+        emit_rule(o, &r[i]);
+    RET(SECCOMP_RET_KILL_PROCESS);
+}
+
+static void emit_filter(struct bpf_out *o, const struct rule_list *l)
+{
+    bpf_check_arch(o);
+    LD(offsetof(struct seccomp_data, nr));
+    for (size_t i = 0, j; i < l->n; i = j) {
+        for (j = i + 1; j < l->n && l->r[j].nr == l->r[i].nr; j++)
+            ;
+        emit_block(o, &l->r[i], j - i);
+    }
+    RET(SECCOMP_RET_KILL_PROCESS);
+}
+
+static int compile(const struct tender *t,
+        const struct tender_seccomp_policy *policy, struct sock_fprog *prog,
         size_t max_insns, struct tender_err *err)
 {
-    struct bpf_out out = { .f = prog->filter, .max = max_insns }, *o = &out;
-    int nr_pread = seccomp_syscall_resolve_name("pread64");
-    int nr_pwrite = seccomp_syscall_resolve_name("pwrite64");
-    uint32_t chunk[32];
+    struct rule_list l = { .max = count_rules(t, policy) };
+    struct bpf_out out = { .f = prog->filter, .max = max_insns };
 
-    if (nr_pread < 0 || nr_pwrite < 0)
-        return tender_err_set(err, "seccomp: no pread64/pwrite64 here");
-    /* chunk[] holds the levels, and a device's instructions must be
-     * skippable with BPF's 8-bit jump offsets. */
-    if (p->block_levels > sizeof(chunk) / sizeof(chunk[0]) ||
-            DEVICE_INSNS + p->block_levels * LEVEL_INSNS - 2 > UINT8_MAX)
-        return tender_err_set(err, "seccomp: %u block bound levels are "
-                "more than the bounds filter can hold", p->block_levels);
-    LD(offsetof(struct seccomp_data, arch));
-    JEQ(seccomp_arch_native(), 1, 0);
-    RET(SECCOMP_RET_KILL_PROCESS);
-    LD(offsetof(struct seccomp_data, nr));
-    JEQ((uint32_t)nr_pread, 2, 0);
-    JEQ((uint32_t)nr_pwrite, 1, 0);
-    RET(SECCOMP_RET_ALLOW);             /* not a block transfer */
-    for (unsigned i = 1; i < t->mft->entries; i++) {
-        const struct mft_entry *e = &t->mft->e[i];
-        unsigned n, size;
-
-        if (e->type != MFT_DEV_BLOCK_BASIC || !e->attached)
-            continue;
-        n = block_levels(p, e, chunk);
-        size = DEVICE_INSNS + n * LEVEL_INSNS;
-        LD(ARG_LO(0));
-        JEQ((uint32_t)e->b.hostfd, 0, (uint8_t)(size - 2));
-        LD(ARG_HI(0));
-        JEQ(0, 0, (uint8_t)(size - 4));
-        for (unsigned k = 0; k < n; k++)
-            emit_level(o, chunk[k], e->u.block_basic.capacity - chunk[k]);
-        RET(SECCOMP_RET_KILL_PROCESS);  /* its fd, but out of bounds */
+    if (check_policy(policy, err) != 0)
+        return -1;
+    /* At least one element: calloc(0) may give NULL. */
+    l.r = calloc(l.max > 0 ? l.max : 1, sizeof(*l.r));
+    if (l.r == NULL)
+        return tender_err_set(err, "seccomp: out of memory");
+    if (add_all(&l, t, policy, err) != 0) {
+        free(l.r);
+        return -1;
     }
-    RET(SECCOMP_RET_KILL_PROCESS);      /* no block device's fd */
+    qsort(l.r, l.n, sizeof(*l.r), by_nr_then_order);
+    emit_filter(&out, &l);
+    free(l.r);
     if (out.n > max_insns)
-        return tender_err_set(err, "seccomp: the block bounds filter for "
-                "these devices is too large (%zu instructions, at most %zu)",
-                out.n, max_insns);
+        return tender_err_set(err, "seccomp: the filter for these devices "
+                "is too large (%zu instructions, at most %zu)", out.n,
+                max_insns);
     prog->len = (unsigned short)out.n;
     return 0;
 }
@@ -234,20 +283,14 @@ int tender_seccomp_build(const struct tender *t,
         const struct tender_seccomp_policy *policy, struct sock_fprog *prog,
         struct sock_fprog *bounds, size_t max_insns, struct tender_err *err)
 {
-    scmp_filter_ctx ctx;
-    int rc;
-
-    ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (ctx == NULL)
-        return tender_err_set(err, "seccomp: seccomp_init failed");
-    rc = seccomp_add_all(ctx, t, policy, err);
-    if (rc == 0)
-        rc = seccomp_export(ctx, policy->name, prog, max_insns, err);
-    seccomp_release(ctx);
+    if (max_insns > BPF_MAXINSNS)
+        max_insns = BPF_MAXINSNS;
     bounds->len = 0;
-    if (rc == 0 && policy->block_levels > 0)
-        rc = seccomp_bounds(t, policy, bounds, max_insns, err);
-    return rc;
+    if (compile(t, policy, prog, max_insns, err) != 0)
+        return -1;
+    if (policy->block_levels > 0)
+        return tender_seccomp_bounds(t, policy, bounds, max_insns, err);
+    return 0;
 }
 
 int tender_seccomp_install(const struct sock_fprog *prog,

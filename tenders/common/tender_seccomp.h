@@ -1,35 +1,44 @@
 /*
  * tender_seccomp.h: building a seccomp filter from a policy table.
  *
- * Each tender writes its policy once, as tables of rules ("allow syscall
- * NAME when these argument comparisons hold"), where a comparison's value
- * is a constant, one of the tender's own fds, or a property of the device
- * the rule is being added for.  This module turns the tables into a
- * libseccomp filter (core rules once, net rules once per attached NET
- * device, block rules once per attached BLOCK device), exports it as
- * classic BPF while libseccomp may still allocate, and installs it.
- * Default action: kill the process (SIGSYS, status 159).
+ * Each tender writes its policy once, as tables of rules ("allow system
+ * call NR when these argument comparisons hold"), where a comparison's
+ * value is a constant, one of the tender's own fds, or a property of the
+ * device the rule is being added for.  This module compiles the tables
+ * straight into classic BPF (core rules once, net rules once per attached
+ * NET device, block rules once per attached BLOCK device; the compiler is
+ * tender_seccomp.c, its instructions tender_bpf.h) and installs it.
+ * Default action: kill the process (SIGSYS, status 159), also for a call
+ * of another architecture's ABI (i386 or x32 on x86_64).
+ *
+ * (Until 2026-12 the tables went through libseccomp: building the
+ * filters with it, with their JIT, took ~150-200 us of a solo5-hvt start
+ * under ftrace; docs/performance.md, Round 5.  The compiler here emits
+ * what the tables say and nothing else, and fuzz/fuzz_seccomp.c checks it
+ * against a direct reading of the rules; docs/security.md describes the
+ * filter.)
  *
  * Optionally (block_levels > 0) a second, hand-built filter bounds every
- * pread64/pwrite64 to its device: allowed only if, for the device whose fd
- * it names, "count <= c and offset <= capacity - c" for one of the chunk
- * sizes c = block_size << (block_level_shift * k), k < block_levels,
- * c <= capacity.  Seccomp cannot add two arguments, hence the chunk sizes.
- * This cannot be a set of libseccomp rules: libseccomp 2.5 merges rules of
- * one system call that compare two arguments into a cross product (any
- * count bound with any offset bound), which would let a transfer straddle
- * the end of the device.  The kernel applies both filters; a call must
- * pass both.
+ * pread64/pwrite64 to its device (tender_seccomp_bounds.c): allowed only
+ * if, for the device whose fd it names, "count <= c and offset <= capacity
+ * - c" for one of the chunk sizes c = block_size << (block_level_shift *
+ * k), k < block_levels, c <= capacity.  Seccomp cannot add two arguments,
+ * hence the chunk sizes.  It is a filter of its own so that the policy
+ * tables stay a plain list of rules; the kernel applies both filters, and
+ * a call must pass both.
  */
 #ifndef TENDER_SECCOMP_H
 #define TENDER_SECCOMP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 
 #include "tender.h"
 
-/* Where a comparison's value comes from. */
+/* Where a comparison's value comes from.  The device values come last, and
+ * only a device's table may name them: DEV_FD the NET and BLOCK tables,
+ * DEV_CAPACITY the BLOCK table (tender_seccomp_build() refuses others). */
 enum tender_sv {
     TENDER_SV_CONST,        /* the comparison's constant k */
     TENDER_SV_EPOLLFD,      /* tender-wide values, from policy->values */
@@ -40,25 +49,35 @@ enum tender_sv {
     TENDER_SV_COUNT,
 };
 
-/* SCMP_CMP_* from <seccomp.h>, kept as an int so that users of this header
- * need not include libseccomp's. */
+/* How an argument (as the unsigned 64-bit value the kernel passes) is
+ * compared with a value. */
+enum tender_seccomp_op {
+    TENDER_CMP_EQ,          /* arg == value */
+    TENDER_CMP_LT,          /* arg < value */
+};
+
 struct tender_seccomp_cmp {
-    unsigned arg;
-    int op;
+    unsigned arg;           /* 0 to 5 */
+    enum tender_seccomp_op op;
     enum tender_sv value;
     uint64_t k;
 };
 
 #define TENDER_SECCOMP_MAX_CMP 3
 
-/* Comparisons for the tables (users include <seccomp.h>): argument n
- * equals the constant c; argument 0 (the fd) equals a value v. */
+/* Comparisons for the tables: argument n equals the constant c; argument
+ * 0 (the fd) equals a value v; argument n is below a value v. */
 #define TENDER_ARG_IS(n, c) \
-    { .arg = (n), .op = SCMP_CMP_EQ, .value = TENDER_SV_CONST, .k = (c) }
-#define TENDER_FD_IS(v) { .arg = 0, .op = SCMP_CMP_EQ, .value = (v) }
+    { .arg = (n), .op = TENDER_CMP_EQ, .value = TENDER_SV_CONST, .k = (c) }
+#define TENDER_FD_IS(v) { .arg = 0, .op = TENDER_CMP_EQ, .value = (v) }
+#define TENDER_ARG_BELOW(n, v) { .arg = (n), .op = TENDER_CMP_LT, .value = (v) }
+
+/* A rule's system call, by its name in this architecture's numbering: a
+ * call the architecture does not have is a compile-time error. */
+#define TENDER_SYSCALL(name) __NR_##name
 
 struct tender_seccomp_rule {
-    const char *name;       /* resolved with seccomp_syscall_resolve_name */
+    long nr;                /* TENDER_SYSCALL(name) */
     unsigned n_cmp;
     struct tender_seccomp_cmp cmp[TENDER_SECCOMP_MAX_CMP];
 };
@@ -71,7 +90,6 @@ struct tender_seccomp_table {
 #define TENDER_SECCOMP_TABLE(a) { (a), sizeof(a) / sizeof((a)[0]) }
 
 struct tender_seccomp_policy {
-    const char *name;       /* for the memfd: "solo5-spt" */
     const struct tender_seccomp_rule *core;
     size_t n_core;
     const struct tender_seccomp_rule *net;      /* per NET device */
@@ -91,13 +109,21 @@ struct tender_seccomp_policy {
 /*
  * Builds the filters for `policy` and the devices attached in t->mft, as
  * classic BPF into prog->filter and bounds->filter (room for `max_insns`
- * each); sets their len (bounds->len = 0 without a bounds filter).  Fails
- * with a message if a filter does not fit.
+ * each, of which at most BPF_MAXINSNS are used); sets their len
+ * (bounds->len = 0 without a bounds filter).  Fails with a message if a
+ * filter does not fit or a rule is malformed (a system call number out of
+ * range, more than TENDER_SECCOMP_MAX_CMP comparisons, an argument past 5,
+ * an unknown operator, a value its table may not name).
  */
 struct sock_fprog;
 int tender_seccomp_build(const struct tender *t,
         const struct tender_seccomp_policy *policy, struct sock_fprog *prog,
         struct sock_fprog *bounds, size_t max_insns, struct tender_err *err);
+
+/* tender_seccomp_build()'s bounds filter (tender_seccomp_bounds.c). */
+int tender_seccomp_bounds(const struct tender *t,
+        const struct tender_seccomp_policy *p, struct sock_fprog *prog,
+        size_t max_insns, struct tender_err *err);
 
 /* PR_SET_NO_NEW_PRIVS, then installs `prog` and `bounds` (if its len is
  * not 0) for every thread of the process (SECCOMP_FILTER_FLAG_TSYNC: a

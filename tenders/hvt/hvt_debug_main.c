@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <seccomp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,9 +36,9 @@ int hvt_debug_pin_fd(int *fd, int target, const char *what,
 
 /* Reading the vCPU's special and FPU registers: both modules. */
 static const struct tender_seccomp_rule hvt_debug_vcpu_rules[] = {
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_GET_SREGS) } },
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_GET_FPU) } },
 };
 

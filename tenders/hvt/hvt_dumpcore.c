@@ -28,7 +28,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/procfs.h>
@@ -78,17 +77,17 @@ int hvt_dumpcore_before_seccomp(struct tender *t, struct tender_err *err)
  * the pinned flags, moving it to its fixed fd, writing and sizing it, and
  * asking which guest pages are resident (tender_core.c). */
 static const struct tender_seccomp_rule hvt_dumpcore_rules[] = {
-    { "openat", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
+    { TENDER_SYSCALL(openat), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
         TENDER_ARG_IS(2, HVT_DUMPCORE_OPEN_FLAGS) } },
-    { "dup3", 1, { TENDER_ARG_IS(1, HVT_DEBUG_FD_CORE) } },
-    { "pwrite64", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
-    { "ftruncate", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
-    { "mincore", 0, { { 0 } } },
+    { TENDER_SYSCALL(dup3), 1, { TENDER_ARG_IS(1, HVT_DEBUG_FD_CORE) } },
+    { TENDER_SYSCALL(pwrite64), 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
+    { TENDER_SYSCALL(ftruncate), 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_CORE) } },
+    { TENDER_SYSCALL(mincore), 0, { { 0 } } },
     /* Finishing: NAME.partial renamed to NAME, or removed (tender_core.h). */
-    { "renameat2", 3, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
+    { TENDER_SYSCALL(renameat2), 3, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
         TENDER_ARG_IS(2, HVT_DEBUG_FD_DUMPDIR),
         TENDER_ARG_IS(4, RENAME_NOREPLACE) } },
-    { "unlinkat", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
+    { TENDER_SYSCALL(unlinkat), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_DUMPDIR),
         TENDER_ARG_IS(2, 0) } },
 };
 

@@ -38,7 +38,6 @@
 #include <linux/kvm.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,27 +265,27 @@ int hvt_gdb_before_seccomp(struct tender *t, struct tender_err *err)
 /* What serving the debugger needs under the filter. */
 static const struct tender_seccomp_rule hvt_gdb_rules[] = {
     /* The packets, and writes to guest .text through /proc/self/mem. */
-    { "read", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
-    { "write", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
-    { "pwrite64", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_MEM) } },
+    { TENDER_SYSCALL(read), 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
+    { TENDER_SYSCALL(write), 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
+    { TENDER_SYSCALL(pwrite64), 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_MEM) } },
     /* Interrupting: the look at the connection, and SIGIO's handler. */
-    { "recvfrom", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB),
+    { TENDER_SYSCALL(recvfrom), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB),
         TENDER_ARG_IS(3, MSG_DONTWAIT) } },
-    { "rt_sigreturn", 0, { { 0 } } },
+    { TENDER_SYSCALL(rt_sigreturn), 0, { { 0 } } },
     /* Hanging up on detach (gdb_hang_up()). */
-    { "close", 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
+    { TENDER_SYSCALL(close), 1, { TENDER_ARG_IS(0, HVT_DEBUG_FD_GDB) } },
     /* Registers, breakpoints and single steps. */
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_SET_REGS) } },
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_SET_SREGS) } },
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_SET_FPU) } },
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_GET_XSAVE) } },
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_SET_XSAVE) } },
-    { "ioctl", 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, HVT_DEBUG_FD_VCPU),
         TENDER_ARG_IS(1, KVM_SET_GUEST_DEBUG) } },
 };
 

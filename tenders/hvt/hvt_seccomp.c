@@ -58,12 +58,11 @@
  * its protections), open, socket, exec.  Block sizes and alignment are
  * checked by the hypercall handler before pread/pwrite.
  *
- * The filter is exported as BPF while libseccomp may still allocate, so
- * that nothing needs malloc()/free() once it is installed.
+ * The filter is built as BPF before it is installed, so that nothing needs
+ * malloc()/free() once it is.
  */
 #include <linux/filter.h>
 #include <linux/kvm.h>
-#include <seccomp.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,28 +71,28 @@
 #include "tender_seccomp.h"
 
 static const struct tender_seccomp_rule hvt_core_rules[] = {
-    { "ioctl", 2, { TENDER_FD_IS(TENDER_SV_VCPUFD), TENDER_ARG_IS(1, KVM_RUN) } },
-    { "write", 1, { TENDER_ARG_IS(0, STDOUT_FILENO) } },
-    { "write", 1, { TENDER_ARG_IS(0, STDERR_FILENO) } },
-    { "exit_group", 0, { { 0 } } },
-    { "epoll_pwait", 1, { TENDER_FD_IS(TENDER_SV_EPOLLFD) } },
-    { "timerfd_settime", 1, { TENDER_FD_IS(TENDER_SV_TIMERFD) } },
-    { "clock_gettime", 1, { TENDER_ARG_IS(0, CLOCK_REALTIME) } },
+    { TENDER_SYSCALL(ioctl), 2, { TENDER_FD_IS(TENDER_SV_VCPUFD), TENDER_ARG_IS(1, KVM_RUN) } },
+    { TENDER_SYSCALL(write), 1, { TENDER_ARG_IS(0, STDOUT_FILENO) } },
+    { TENDER_SYSCALL(write), 1, { TENDER_ARG_IS(0, STDERR_FILENO) } },
+    { TENDER_SYSCALL(exit_group), 0, { { 0 } } },
+    { TENDER_SYSCALL(epoll_pwait), 1, { TENDER_FD_IS(TENDER_SV_EPOLLFD) } },
+    { TENDER_SYSCALL(timerfd_settime), 1, { TENDER_FD_IS(TENDER_SV_TIMERFD) } },
+    { TENDER_SYSCALL(clock_gettime), 1, { TENDER_ARG_IS(0, CLOCK_REALTIME) } },
 };
 
 static const struct tender_seccomp_rule hvt_net_rules[] = {
-    { "read", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
-    { "write", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { TENDER_SYSCALL(read), 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { TENDER_SYSCALL(write), 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
 };
 
 /* The handler checks offset + length against the capacity itself (and
  * transfers a request in one call): the filter pins the fd and bounds the
  * offset, as a second line of defence. */
 static const struct tender_seccomp_rule hvt_block_rules[] = {
-    { "pread64", 2, { TENDER_FD_IS(TENDER_SV_DEV_FD),
-        { 3, SCMP_CMP_LT, TENDER_SV_DEV_CAPACITY, 0 } } },
-    { "pwrite64", 2, { TENDER_FD_IS(TENDER_SV_DEV_FD),
-        { 3, SCMP_CMP_LT, TENDER_SV_DEV_CAPACITY, 0 } } },
+    { TENDER_SYSCALL(pread64), 2, { TENDER_FD_IS(TENDER_SV_DEV_FD),
+        TENDER_ARG_BELOW(3, TENDER_SV_DEV_CAPACITY) } },
+    { TENDER_SYSCALL(pwrite64), 2, { TENDER_FD_IS(TENDER_SV_DEV_FD),
+        TENDER_ARG_BELOW(3, TENDER_SV_DEV_CAPACITY) } },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -105,20 +104,20 @@ static size_t hvt_seccomp_core(const struct hvt *h,
         struct tender_seccomp_rule *rules)
 {
     const struct tender_seccomp_rule pc = {
-        "ioctl", 2, { TENDER_FD_IS(TENDER_SV_VCPUFD),
+        TENDER_SYSCALL(ioctl), 2, { TENDER_FD_IS(TENDER_SV_VCPUFD),
             TENDER_ARG_IS(1, hvt_pc_ioctl) } };
     const struct tender_seccomp_rule ring[] = {
-        { "read", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
-        { "epoll_pwait", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
-        { "epoll_pwait", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_watch_fd) } },
-        { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
-        { "read", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
-        { "write", 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
-        { "ioctl", 2, { TENDER_ARG_IS(0, (uint64_t)h->vm_fd),
+        { TENDER_SYSCALL(read), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
+        { TENDER_SYSCALL(epoll_pwait), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
+        { TENDER_SYSCALL(epoll_pwait), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_watch_fd) } },
+        { TENDER_SYSCALL(write), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
+        { TENDER_SYSCALL(read), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_rx_fd) } },
+        { TENDER_SYSCALL(write), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
+        { TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, (uint64_t)h->vm_fd),
             TENDER_ARG_IS(1, KVM_IOEVENTFD) } },
-        { "sched_yield", 0, { { 0 } } },
-        { "sched_setaffinity", 1, { TENDER_ARG_IS(0, 0) } },
-        { "getcpu", 0, { { 0 } } },
+        { TENDER_SYSCALL(sched_yield), 0, { { 0 } } },
+        { TENDER_SYSCALL(sched_setaffinity), 1, { TENDER_ARG_IS(0, 0) } },
+        { TENDER_SYSCALL(getcpu), 0, { { 0 } } },
     };
     size_t n = N(hvt_core_rules);
 
@@ -139,7 +138,6 @@ int hvt_seccomp_install(struct tender *t, struct tender_err *err)
     struct sock_fprog prog = { .filter = insns }, bounds = { .len = 0 };
     const struct hvt *h = hvt_of(t);
     struct tender_seccomp_policy policy = {
-        .name = "solo5-hvt-bpf",
         .core = core, .n_core = hvt_seccomp_core(h, core),
         .net = hvt_net_rules, .n_net = N(hvt_net_rules),
         .block = hvt_block_rules, .n_block = N(hvt_block_rules),

@@ -14,7 +14,7 @@
  *     state) lies in guest memory right above the boot info;
  *   - it clears the FS and GS bases, unmaps [0, SPT_HOST_MEM_BASE) and
  *     everything from the end of guest memory up: the tender's image,
- *     libc, libseccomp, heap, stack (argv, environment, auxv), vDSO;
+ *     libc, heap, stack (argv, environment, auxv), vDSO;
  *   - installs the filters, resets the vector registers, zeroes the block
  *     and jumps.
  *

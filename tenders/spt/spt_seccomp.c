@@ -25,11 +25,10 @@
  * k < SPT_BLOCK_LEVELS, c <= capacity: any transfer the filters let
  * through ends inside the device, and the bindings split their transfers
  * into such chunks (bindings/spt/spt_io.c).  The pread64/pwrite64 bounds
- * are a second, hand-built filter (tenders/common/tender_seccomp.c says
- * why); with 4 chunk sizes and 63 block devices it has 2843 instructions,
- * inside the kernel's 4096.
+ * are a second, hand-built filter (tenders/common/tender_seccomp_bounds.c;
+ * tender_seccomp.h says why); with 4 chunk sizes and 63 block devices it
+ * has 2843 instructions, inside the kernel's 4096.
  */
-#include <seccomp.h>
 #include <time.h>
 
 #include "spt.h"
@@ -37,23 +36,23 @@
 #include "tender_seccomp.h"
 
 static const struct tender_seccomp_rule spt_core_rules[] = {
-    { "write", 1, { TENDER_ARG_IS(0, 1) } },
-    { "exit_group", 0, { { 0 } } },
-    { "epoll_pwait", 1, { TENDER_FD_IS(TENDER_SV_EPOLLFD) } },
-    { "timerfd_settime", 1, { TENDER_FD_IS(TENDER_SV_TIMERFD) } },
-    { "clock_gettime", 1, { TENDER_ARG_IS(0, CLOCK_MONOTONIC) } },
-    { "clock_gettime", 1, { TENDER_ARG_IS(0, CLOCK_REALTIME) } },
+    { TENDER_SYSCALL(write), 1, { TENDER_ARG_IS(0, 1) } },
+    { TENDER_SYSCALL(exit_group), 0, { { 0 } } },
+    { TENDER_SYSCALL(epoll_pwait), 1, { TENDER_FD_IS(TENDER_SV_EPOLLFD) } },
+    { TENDER_SYSCALL(timerfd_settime), 1, { TENDER_FD_IS(TENDER_SV_TIMERFD) } },
+    { TENDER_SYSCALL(clock_gettime), 1, { TENDER_ARG_IS(0, CLOCK_MONOTONIC) } },
+    { TENDER_SYSCALL(clock_gettime), 1, { TENDER_ARG_IS(0, CLOCK_REALTIME) } },
 };
 
 static const struct tender_seccomp_rule spt_net_rules[] = {
-    { "read", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
-    { "write", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { TENDER_SYSCALL(read), 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { TENDER_SYSCALL(write), 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
 };
 
 /* Bounded to the device by the second filter (block_levels). */
 static const struct tender_seccomp_rule spt_block_rules[] = {
-    { "pread64", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
-    { "pwrite64", 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { TENDER_SYSCALL(pread64), 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
+    { TENDER_SYSCALL(pwrite64), 1, { TENDER_FD_IS(TENDER_SV_DEV_FD) } },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -63,7 +62,6 @@ int spt_seccomp_build(struct tender *t, struct sock_fprog *prog,
 {
     const struct spt *spt = spt_of(t);
     struct tender_seccomp_policy policy = {
-        .name = "solo5-spt-bpf",
         .core = spt_core_rules, .n_core = N(spt_core_rules),
         .net = spt_net_rules, .n_net = N(spt_net_rules),
         .block = spt_block_rules, .n_block = N(spt_block_rules),

@@ -3,13 +3,12 @@
  * arch_prctl(ARCH_SET_FS, base), and nothing else of arch_prctl.
  */
 #include <asm/prctl.h>
-#include <seccomp.h>
 
 #include "spt.h"
 #include "tender_seccomp.h"
 
 static const struct tender_seccomp_rule spt_x86_64_rules[] = {
-    { "arch_prctl", 1, { TENDER_ARG_IS(0, ARCH_SET_FS) } },
+    { TENDER_SYSCALL(arch_prctl), 1, { TENDER_ARG_IS(0, ARCH_SET_FS) } },
 };
 
 const struct tender_seccomp_table spt_seccomp_arch_rules =

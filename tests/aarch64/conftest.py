@@ -34,8 +34,8 @@ def cross_built() -> Path:
     """build/cross/aarch64, or a failure saying how to get it."""
     if not (CROSS / "bin" / "solo5-spt").is_file():
         pytest.fail(
-            f"{CROSS}/bin/solo5-spt is not built: install gcc-aarch64-linux-gnu and "
-            "libseccomp-dev:arm64 (scripts/ensure-env.sh does) and run `scons -Q -j2`"
+            f"{CROSS}/bin/solo5-spt is not built: install gcc-aarch64-linux-gnu "
+            "(scripts/ensure-env.sh does) and run `scons -Q -j2`"
         )
     return CROSS
 

@@ -15,6 +15,7 @@ from elftools.elf.elffile import ELFFile
 
 from solo5_toolchain import targets
 
+from . import vm
 from .conftest import TOP
 
 ARCH = targets.ARCHES["aarch64"]
@@ -98,7 +99,14 @@ def test_the_aarch64_tenders_are_built_for_aarch64() -> None:
         path = cross / tender
         assert path.is_file(), f"{path} is not built: run `scons -Q -j2`"
         with path.open("rb") as f:
-            assert ELFFile(f)["e_machine"] == "EM_AARCH64"
+            elf = ELFFile(f)
+            assert elf["e_machine"] == "EM_AARCH64"
+            dynamic = elf.get_section_by_name(".dynamic")
+            needed = {t.needed for t in dynamic.iter_tags("DT_NEEDED")}
+        # What the VM's /lib holds (vm.py) is all they load: libc and its
+        # loader, no libseccomp (the tenders write their filters).
+        assert "libc.so.6" in needed, (tender, needed)
+        assert needed <= {*vm.TENDER_LIBS, vm.DYNAMIC_LOADER}, (tender, needed)
         assert os.access(path, os.X_OK)
     # The prefix (what `scons install` copies) keeps the host's tenders.
     with (STAGE_BIN / "solo5-spt").open("rb") as f:

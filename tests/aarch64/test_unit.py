@@ -40,7 +40,7 @@ def harness(name: str) -> tuple[list[str], list[str]]:
     for path in (native, cross):
         if not path.is_file():
             pytest.fail(f"{path} is not built: run `scons -Q -j2`")
-    # The arm64 libc and libseccomp are Debian's multiarch ones, under /.
+    # The arm64 libc is Debian's multiarch one, under /.
     return [str(native)], [qemu, "-L", "/", str(cross)]
 
 

@@ -28,10 +28,11 @@ from pathlib import Path
 QEMU = "qemu-system-aarch64"
 KERNEL_META = "linux-image-arm64:arm64"
 BUSYBOX = "busybox-static:arm64"
-# The shared libraries of the tenders, from Debian's arm64 multiarch
-# packages (libc6:arm64, libseccomp2:arm64), installed as the VM's /lib.
+# The shared libraries of the tenders (libc alone: they write their seccomp
+# filters themselves), from Debian's arm64 multiarch package libc6:arm64,
+# installed as the VM's /lib.
 MULTIARCH_LIB = Path("/usr/lib/aarch64-linux-gnu")
-TENDER_LIBS = ("libc.so.6", "libseccomp.so.2")
+TENDER_LIBS = ("libc.so.6",)
 DYNAMIC_LOADER = "ld-linux-aarch64.so.1"
 
 # The console protocol of the VM's /init (cases.py renders it).
@@ -176,7 +177,7 @@ def build_initramfs(kit: Kit, payload: dict[str, Path], init_script: str, work: 
     for lib in TENDER_LIBS:
         src = MULTIARCH_LIB / lib
         if not src.exists():
-            raise VmError(f"{src} is missing: apt-get install libseccomp-dev:arm64")
+            raise VmError(f"{src} is missing: apt-get install libc6:arm64")
         shutil.copy2(src.resolve(), root / "lib" / "aarch64-linux-gnu" / lib)
     for dest, src in payload.items():
         target = root / dest.lstrip("/")

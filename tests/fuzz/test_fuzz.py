@@ -15,7 +15,7 @@ import pytest
 
 TOP = Path(__file__).resolve().parent.parent.parent
 RUNNER = TOP / "fuzz" / "runner.py"
-TARGETS = ("elf", "mft", "hypercall", "ring", "block", "gdb", "spt_boot", "elftool")
+TARGETS = ("elf", "mft", "hypercall", "ring", "block", "seccomp", "gdb", "spt_boot", "elftool")
 
 pytestmark = pytest.mark.skipif(
     shutil.which("clang") is None, reason="clang is not installed (scripts/test installs it)"
