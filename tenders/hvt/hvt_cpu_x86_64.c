@@ -217,12 +217,12 @@ int hvt_cpu_page_tables(struct hvt *h, bool nx_ok, struct tender_err *err)
     return 0;
 }
 
-static struct kvm_segment hvt_cpu_segment(uint16_t selector, uint8_t type,
-        uint8_t l, uint8_t db)
+struct kvm_segment hvt_cpu_segment(uint16_t selector, uint8_t type,
+        uint8_t l, uint8_t db, uint8_t dpl)
 {
     return (struct kvm_segment){
         .base = 0, .limit = 0xffffffff, .selector = selector,
-        .type = type, .present = 1, .dpl = 0, .db = db, .s = 1, .l = l,
+        .type = type, .present = 1, .dpl = dpl, .db = db, .s = 1, .l = l,
         .g = 1,
     };
 }
@@ -231,7 +231,7 @@ static struct kvm_segment hvt_cpu_segment(uint16_t selector, uint8_t type,
 static int hvt_cpu_sregs(struct hvt *h, struct hvt_cpu_has has,
         const struct hvt_user_start *ustart, struct tender_err *err)
 {
-    struct kvm_segment data = hvt_cpu_segment(SEL_DATA, 3, 0, 1);
+    struct kvm_segment data = hvt_cpu_segment(SEL_DATA, 3, 0, 1, 0);
     struct kvm_sregs sregs;
     uint64_t *gdt = (uint64_t *)(h->mem + GDT_BASE);
 
@@ -240,7 +240,7 @@ static int hvt_cpu_sregs(struct hvt *h, struct hvt_cpu_has has,
     gdt[2] = GDT_DATA;
     if (ioctl(h->vcpu_fd, KVM_GET_SREGS, &sregs) != 0)
         return tender_err_set(err, "KVM: KVM_GET_SREGS: %s", strerror(errno));
-    sregs.cs = hvt_cpu_segment(SEL_CODE, 9, 1, 0);
+    sregs.cs = hvt_cpu_segment(SEL_CODE, 9, 1, 0, 0);
     sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
     sregs.tr = (struct kvm_segment){ .type = 11, .present = 1 };
     sregs.ldt = (struct kvm_segment){ .type = 2, .present = 0,

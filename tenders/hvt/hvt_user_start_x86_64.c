@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "hvt.h"
+#include "hvt_cpu_x86_64.h"
 #include "hvt_user_start_x86_64.h"
 
 #define TSS_MIN_LIMIT 0x67          /* the 104-byte 64-bit TSS */
@@ -77,24 +78,14 @@ int hvt_user_start_check(const struct hvt *h,
             hdr->tss_base, hdr->tss_limit);
 }
 
-static struct kvm_segment user_segment(uint16_t selector, uint8_t type,
-        uint8_t l, uint8_t db)
-{
-    return (struct kvm_segment){
-        .base = 0, .limit = 0xffffffff, .selector = selector,
-        .type = type, .present = 1, .dpl = 3, .db = db, .s = 1, .l = l,
-        .g = 1,
-    };
-}
-
 void hvt_user_start_sregs(struct kvm_sregs *s,
         const struct hvt_user_start *hdr, bool fsgsbase)
 {
-    struct kvm_segment data = user_segment(HVT_USER_START_SEL_DATA,
-            SEG_DATA_RW_ACCESSED, 0, 1);
+    struct kvm_segment data = hvt_cpu_segment(HVT_USER_START_SEL_DATA,
+            SEG_DATA_RW_ACCESSED, 0, 1, 3);
 
-    s->cs = user_segment(HVT_USER_START_SEL_CODE,
-            SEG_CODE_EXEC_READ_ACCESSED, 1, 0);
+    s->cs = hvt_cpu_segment(HVT_USER_START_SEL_CODE,
+            SEG_CODE_EXEC_READ_ACCESSED, 1, 0, 3);
     s->ds = s->es = s->fs = s->gs = s->ss = data;
     s->tr = (struct kvm_segment){
         .base = hdr->tss_base, .limit = hdr->tss_limit,
