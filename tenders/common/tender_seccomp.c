@@ -2,18 +2,28 @@
  * tender_seccomp.c: policy tables -> classic BPF -> installed.  See
  * tender_seccomp.h.
  *
- * The filter: the ABI check; then, per system call that has rules (in
- * increasing number), "if nr == N, try N's rules in table order, and kill
- * if none holds"; kill any other call.  A rule holds when all its
- * comparisons do; each compares the full 64-bit argument.
+ * The filter: the ABI check; then, per system call that has rules, "if
+ * nr == N, try N's rules in table order, and kill if none holds"; kill
+ * any other call.  A rule holds when all its comparisons do; each compares
+ * the full 64-bit argument.  The calls are found by a binary search on
+ * their numbers (jge), down to runs of at most LEAF_CALLS calls tried in
+ * turn:
  *
  *     ld arch; jeq ARCH, +1; ret KILL; ld nr
- *     jeq N1, +1, +0; ja <past N1's block>
- *        rule: ld arg.hi; jeq hi, +0, <next rule>; ld arg.lo; jeq lo, ...
- *              ret ALLOW
- *        ... ret KILL
- *     jeq N2, ...
- *     ret KILL
+ *     jge N3, +0, +1; ja <the right half>
+ *       jeq N1, +1, +0; ja <past N1's block>
+ *          rule: ld arg.hi; jeq hi, +0, <next rule>; ld arg.lo; jeq lo, ...
+ *                ret ALLOW
+ *          ... ret KILL
+ *       jeq N2, ...
+ *       ret KILL
+ *     (the right half: N3 and up, the same way)
+ *
+ * Why a search: the kernel runs the whole filter once per system call
+ * number when it is installed (its cache of calls always allowed), and
+ * every call of the tender's runs it; with a dozen calls tried in turn,
+ * installing cost ~35 us more than with a search (docs/performance.md,
+ * Round 6).
  *
  * A comparison is 4 instructions (EQ: both halves equal) or 5 (LT: high
  * half below, or equal and low half below), so a rule is at most
@@ -239,16 +249,66 @@ static void emit_block(struct bpf_out *o, const struct resolved_rule *r,
     RET(SECCOMP_RET_KILL_PROCESS);
 }
 
-static void emit_filter(struct bpf_out *o, const struct rule_list *l)
+/* The rules of one system call: l->r[first .. first + n). */
+struct call {
+    size_t first, n;
+    uint32_t insns;             /* its block, jeq and ja included */
+};
+
+/* The longest run of calls tried in turn at the bottom of the search. */
+#define LEAF_CALLS 3
+
+static uint32_t search_insns(const struct call *c, size_t n)
+{
+    uint32_t insns = 1;                         /* ret KILL */
+
+    if (n > LEAF_CALLS)
+        return 2 + search_insns(c, n / 2) + search_insns(c + n / 2,
+                n - n / 2);
+    for (size_t i = 0; i < n; i++)
+        insns += c[i].insns;
+    return insns;
+}
+
+/* The calls c[0..n) (increasing numbers); A holds the call's nr. */
+static void emit_search(struct bpf_out *o, const struct rule_list *l,
+        const struct call *c, size_t n)
+{
+    if (n > LEAF_CALLS) {
+        const struct call *right = c + n / 2;
+
+        JGE(l->r[right->first].nr, 0, 1);
+        JA(search_insns(c, n / 2));
+        emit_search(o, l, c, n / 2);
+        emit_search(o, l, right, n - n / 2);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        emit_block(o, &l->r[c[i].first], c[i].n);
+    RET(SECCOMP_RET_KILL_PROCESS);
+}
+
+/* Groups the sorted rules by system call into calls[] (room: l->n). */
+static size_t group_calls(const struct rule_list *l, struct call *calls)
+{
+    size_t n = 0;
+
+    for (size_t i = 0, j; i < l->n; i = j) {
+        uint32_t insns = 3;                     /* jeq, ja, ret KILL */
+
+        for (j = i; j < l->n && l->r[j].nr == l->r[i].nr; j++)
+            insns += rule_insns(&l->r[j]);
+        calls[n++] = (struct call){ .first = i, .n = j - i, .insns = insns };
+    }
+    return n;
+}
+
+static void emit_filter(struct bpf_out *o, const struct rule_list *l,
+        struct call *calls)
 {
     bpf_check_arch(o);
     LD(offsetof(struct seccomp_data, nr));
-    for (size_t i = 0, j; i < l->n; i = j) {
-        for (j = i + 1; j < l->n && l->r[j].nr == l->r[i].nr; j++)
-            ;
-        emit_block(o, &l->r[i], j - i);
-    }
-    RET(SECCOMP_RET_KILL_PROCESS);
+    emit_search(o, l, calls, group_calls(l, calls));
 }
 
 static int compile(const struct tender *t,
@@ -257,20 +317,27 @@ static int compile(const struct tender *t,
 {
     struct rule_list l = { .max = count_rules(t, policy) };
     struct bpf_out out = { .f = prog->filter, .max = max_insns };
+    struct call *calls;
 
     if (check_policy(policy, err) != 0)
         return -1;
     /* At least one element: calloc(0) may give NULL. */
     l.r = calloc(l.max > 0 ? l.max : 1, sizeof(*l.r));
-    if (l.r == NULL)
+    calls = calloc(l.max > 0 ? l.max : 1, sizeof(*calls));
+    if (l.r == NULL || calls == NULL) {
+        free(l.r);
+        free(calls);
         return tender_err_set(err, "seccomp: out of memory");
+    }
     if (add_all(&l, t, policy, err) != 0) {
         free(l.r);
+        free(calls);
         return -1;
     }
     qsort(l.r, l.n, sizeof(*l.r), by_nr_then_order);
-    emit_filter(&out, &l);
+    emit_filter(&out, &l, calls);
     free(l.r);
+    free(calls);
     if (out.n > max_insns)
         return tender_err_set(err, "seccomp: the filter for these devices "
                 "is too large (%zu instructions, at most %zu)", out.n,
