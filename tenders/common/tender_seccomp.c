@@ -21,8 +21,8 @@
  *
  * Why a search: the kernel runs the whole filter once per system call
  * number when it is installed (its cache of calls always allowed), and
- * every call of the tender's runs it; with a dozen calls tried in turn,
- * installing cost ~35 us more than with a search (docs/performance.md,
+ * every call of the tender's runs it; with its calls tried in turn,
+ * solo5-hvt's filter took ~20 us longer to install (docs/performance.md,
  * Round 6).
  *
  * A comparison is 4 instructions (EQ: both halves equal) or 5 (LT: high
