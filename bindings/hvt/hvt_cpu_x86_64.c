@@ -227,23 +227,17 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b)
             : "a"(leaf), "c"(sub));
 }
 
-static bool cpuid_has_fsgsbase(void)
+/* At CPL0: enables wrfsbase if the (virtual) CPU says it has it. */
+static bool fsgsbase_enable(void)
 {
     uint32_t max, ebx;
+    unsigned long cr4;
 
     cpuid(0, 0, &max, &ebx);
     if (max < 7)
         return false;
     cpuid(7, 0, &max, &ebx);
-    return (ebx & CPUID_7_EBX_FSGSBASE) != 0;
-}
-
-/* At CPL0: enables wrfsbase if the (virtual) CPU says it has it. */
-static bool fsgsbase_enable(void)
-{
-    unsigned long cr4;
-
-    if (!cpuid_has_fsgsbase())
+    if (!(ebx & CPUID_7_EBX_FSGSBASE))
         return false;
     __asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
     __asm__ __volatile__("mov %0, %%cr4" : : "r"(cr4 | CR4_FSGSBASE));

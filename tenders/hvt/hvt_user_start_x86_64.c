@@ -36,10 +36,13 @@ bool hvt_user_start_find(const struct hvt *h, uint64_t entry,
         struct hvt_user_start *hdr)
 {
     struct tender_err ignored;
-    const void *p = hvt_gpa(h, entry + HVT_USER_START_OFFSET, sizeof(*hdr),
-            HVT_READ, &ignored);
+    const void *p;
 
-    if (entry > UINT64_MAX - HVT_USER_START_OFFSET || p == NULL)
+    if (entry > UINT64_MAX - HVT_USER_START_OFFSET)
+        return false;
+    p = hvt_gpa(h, entry + HVT_USER_START_OFFSET, sizeof(*hdr), HVT_READ,
+            &ignored);
+    if (p == NULL)
         return false;
     memcpy(hdr, p, sizeof(*hdr));
     return hdr->magic == HVT_USER_START_MAGIC;
