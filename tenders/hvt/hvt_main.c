@@ -13,6 +13,8 @@
  * hypercalls.  On aarch64 neither is offered: the guest runs at EL1 and
  * uses hypercalls, as upstream's.
  */
+#include <stdlib.h>
+
 #include "hvt.h"
 
 int main(int argc, char **argv)
@@ -27,5 +29,9 @@ int main(int argc, char **argv)
         .ring_watch_fd = -1, .busy_poll_us = HVT_BUSY_POLL_US_DEFAULT,
     };
 
-    return tender_main(&hvt_backend, argc, argv, &hvt);
+    /* exit(), not return, whatever the outcome: the I/O thread, created
+     * while the guest is set up, reads `hvt` in this frame, which a return
+     * would hand to exit()'s own work (a set-up error after the thread
+     * started then gave a second message about a garbage fd). */
+    exit(tender_main(&hvt_backend, argc, argv, &hvt));
 }
