@@ -4,19 +4,11 @@
  * They are local to the bindings object (objcopy localises every symbol but
  * the API), so they never clash with the application's own libc.  memcpy and
  * friends exist under their standard names too because gcc may emit calls to
- * them for struct copies even in freestanding code.
+ * them for struct copies even in freestanding code.  memcpy and memset,
+ * which the I/O paths use on every frame and block, are per architecture
+ * (bindings_copy_<arch>.c).
  */
 #include "bindings.h"
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-
-    while (n--)
-        *d++ = *s++;
-    return dst;
-}
 
 void *memmove(void *dst, const void *src, size_t n)
 {
@@ -34,15 +26,6 @@ void *memmove(void *dst, const void *src, size_t n)
         while (n--)
             *--d = *--s;
     }
-    return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-    unsigned char *d = dst;
-
-    while (n--)
-        *d++ = (unsigned char)c;
     return dst;
 }
 

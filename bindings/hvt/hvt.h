@@ -41,6 +41,10 @@ bool hvt_ring_active(void);
 bool hvt_ring_console_write(const char *buf, size_t size);
 solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
         solo5_off_t offset, uintptr_t data, size_t size);
+/* hvt_ring_block() in two halves: post, then wait for the result. */
+uint32_t hvt_ring_block_post(uint32_t op, uint64_t handle,
+        solo5_off_t offset, uintptr_t data, size_t size);
+solo5_result_t hvt_ring_block_wait(uint32_t seq);
 solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,
         size_t size);
 solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
@@ -48,5 +52,15 @@ solo5_result_t hvt_ring_net_read(uint64_t handle, uint8_t *buf, size_t size,
 bool hvt_ring_yield(solo5_time_t deadline, uint64_t *set);
 /* After the POLL exit that followed hvt_ring_yield(): whether it got frames. */
 void hvt_ring_yield_adapt(bool polled_frames);
+
+/* hvt_readahead.c: sequential small block reads, read ahead through the
+ * rings (init carves its buffers off the heap when there is a block
+ * device); every block transfer goes through read/write once it is on. */
+void hvt_readahead_init(struct bindings_heap *heap);
+bool hvt_readahead_on(void);
+solo5_result_t hvt_readahead_read(const struct mft_entry *e, uint64_t handle,
+        solo5_off_t offset, uint8_t *buf, size_t size);
+solo5_result_t hvt_readahead_write(uint64_t handle, solo5_off_t offset,
+        const uint8_t *buf, size_t size);
 
 #endif /* HVT_H_INCLUDED */

@@ -1,7 +1,8 @@
 /*
  * hvt_io.c: block and net transfers, on entries the shared code already
  * checked: through the I/O rings when the tender offers them (hvt_ring.c),
- * else as hypercalls (upstream tenders, solo5-hvt-debug).  The handle the
+ * with sequential small reads read ahead (hvt_readahead.c), else as
+ * hypercalls (upstream tenders, solo5-hvt-debug).  The handle the
  * tender sees is the manifest index.
  */
 #include "hvt.h"
@@ -14,6 +15,8 @@ static uint64_t hvt_handle(const struct mft_entry *e)
 solo5_result_t platform_block_write(const struct mft_entry *e,
         solo5_off_t offset, const uint8_t *buf, size_t size)
 {
+    if (hvt_readahead_on())
+        return hvt_readahead_write(hvt_handle(e), offset, buf, size);
     if (hvt_ring_active())
         return hvt_ring_block(HVT_RING_BLOCK_WRITE, hvt_handle(e), offset,
                 (uintptr_t)buf, size);
@@ -29,6 +32,8 @@ solo5_result_t platform_block_write(const struct mft_entry *e,
 solo5_result_t platform_block_read(const struct mft_entry *e,
         solo5_off_t offset, uint8_t *buf, size_t size)
 {
+    if (hvt_readahead_on())
+        return hvt_readahead_read(e, hvt_handle(e), offset, buf, size);
     if (hvt_ring_active())
         return hvt_ring_block(HVT_RING_BLOCK_READ, hvt_handle(e), offset,
                 (uintptr_t)buf, size);

@@ -26,6 +26,12 @@
  * CPU (it may share this vCPU's): an exit then gives the CPU back and lets
  * the vCPU thread serve the rings. */
 #define HVT_RING_STALL_NS 20000ULL
+/* ... plus this per KiB of a block request: the thread makes no round
+ * while it is in the pread/pwrite (64 KiB: 10-16 us here), and an exit
+ * every HVT_RING_STALL_NS of a long one only costs the guest ~40 us each
+ * (the vCPU thread cannot serve a request the I/O thread holds).  Twice
+ * the time the page cache takes here. */
+#define HVT_RING_STALL_NS_PER_KIB 500ULL
 /* Frames taken between two waits that make the traffic bulk
  * (ring_thread_stalled()). */
 #define HVT_RING_BULK_FRAMES 4U
@@ -148,6 +154,7 @@ bool hvt_ring_console_write(const char *buf, size_t size)
  */
 struct ring_wait {
     solo5_time_t beat_seen;
+    solo5_time_t stall;         /* no round for this long: exit */
     uint32_t beat;
 };
 
@@ -155,6 +162,7 @@ static void ring_wait_start(struct ring_wait *w)
 {
     w->beat_seen = solo5_clock_monotonic();
     w->beat = ring_load(&hvt_ring->io_heartbeat);
+    w->stall = HVT_RING_STALL_NS;
 }
 
 static void ring_wait_step(struct ring_wait *w)
@@ -169,18 +177,19 @@ static void ring_wait_step(struct ring_wait *w)
     if (beat != w->beat) {
         w->beat = beat;
         w->beat_seen = now;
-    } else if (now - w->beat_seen > HVT_RING_STALL_NS) {
+    } else if (now - w->beat_seen > w->stall) {
         hvt_hypercall(HVT_HYPERCALL_WALLTIME, &wt);
         w->beat_seen = solo5_clock_monotonic();
     }
 }
 
-solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
+/* The guest has no request in flight: hvt_readahead.c, which alone posts
+ * without waiting, lands its window before anything else is posted. */
+uint32_t hvt_ring_block_post(uint32_t op, uint64_t handle,
         solo5_off_t offset, uintptr_t data, size_t size)
 {
     struct hvt_ring_block *b = &hvt_ring->block;
     uint32_t seq = b->seq + 1;
-    struct ring_wait w;
 
     b->handle = handle;
     b->offset = offset;
@@ -189,10 +198,26 @@ solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
     b->op = op;
     ring_store(&b->seq, seq);
     ring_kick_if_wanted();
+    return seq;
+}
+
+solo5_result_t hvt_ring_block_wait(uint32_t seq)
+{
+    struct hvt_ring_block *b = &hvt_ring->block;
+    struct ring_wait w;
+
     ring_wait_start(&w);
+    w.stall += (b->len >> 10) * HVT_RING_STALL_NS_PER_KIB;
     while (ring_load(&b->done) != seq)
         ring_wait_step(&w);
     return (solo5_result_t)b->ret;
+}
+
+solo5_result_t hvt_ring_block(uint32_t op, uint64_t handle,
+        solo5_off_t offset, uintptr_t data, size_t size)
+{
+    return hvt_ring_block_wait(hvt_ring_block_post(op, handle, offset, data,
+                size));
 }
 
 solo5_result_t hvt_ring_net_write(uint64_t handle, const uint8_t *buf,

@@ -37,6 +37,7 @@ void hvt_main(const struct hvt_boot_info *bi)
     if (rings)
         bindings_log(BINDINGS_LOG_DEBUG, "Solo5: hvt: I/O rings in use\n");
     bindings_mem_init(bi->mem_size, HVT_HEAP_ALIGN, &heap);
+    hvt_readahead_init(&heap);
     bindings_run_app(cmdline, &heap);
 }
 
