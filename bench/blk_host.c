@@ -2,7 +2,7 @@
  * blk_host: the host-process baseline for the block benchmark: what
  * bench_blk does, as plain pread/pwrite on the same file.
  *
- *   blk_host read|write FILE SIZE TOTAL
+ *   blk_host read|write|scattered FILE SIZE TOTAL
  *
  * prints "blk_host: <op> size=<SIZE> bytes=<TOTAL> ns=<elapsed>".
  */
@@ -23,18 +23,29 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* xorshift64: the n-th offset is the same here and in bench_blk. */
+static uint64_t next_offset(uint64_t *x, uint64_t size, uint64_t capacity)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x % (capacity / size) * size;
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t size, total, done = 0, t0, t1;
+    uint64_t size, total, done = 0, t0, t1, x = 1;
     off_t cap, off = 0;
-    int write, fd;
+    int write, scattered, fd;
     char *buf;
 
-    if (argc != 5 || (strcmp(argv[1], "read") && strcmp(argv[1], "write"))) {
-        fprintf(stderr, "usage: blk_host read|write FILE SIZE TOTAL\n");
+    if (argc != 5 || (strcmp(argv[1], "read") && strcmp(argv[1], "write") &&
+                strcmp(argv[1], "scattered"))) {
+        fprintf(stderr, "usage: blk_host read|write|scattered FILE SIZE TOTAL\n");
         return 2;
     }
     write = strcmp(argv[1], "write") == 0;
+    scattered = strcmp(argv[1], "scattered") == 0;
     size = strtoull(argv[3], NULL, 10);
     total = strtoull(argv[4], NULL, 10);
     fd = open(argv[2], O_RDWR);
@@ -53,7 +64,9 @@ int main(int argc, char **argv)
     while (done < total) {
         ssize_t n;
 
-        if ((uint64_t)off + size > (uint64_t)cap)
+        if (scattered)
+            off = (off_t)next_offset(&x, size, (uint64_t)cap);
+        else if ((uint64_t)off + size > (uint64_t)cap)
             off = 0;
         n = write ? pwrite(fd, buf, size, off) : pread(fd, buf, size, off);
         if (n != (ssize_t)size) {

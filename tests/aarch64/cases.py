@@ -105,6 +105,9 @@ def _block(t: str) -> list[Case]:
         Case(f"{t}.block4k", t, "test_blk",
              tender_args=(f"--block:storage={DISK}", "--block-sector-size:storage=4096", "--"),
              setup=make_disk, after=f"md5sum {DISK}", extra={"block_size": "4096"}),
+        # Reads in order (hvt's read-ahead: a heap of 2 MiB or more).
+        Case(f"{t}.block_seq", t, "test_blk_seq", ("fill",),
+             tender_args=(f"--block:storage={DISK}", "--"), setup=make_disk, mem=8),
     ]  # fmt: skip
     if t == "spt":
         # Raw pread64/pwrite64 past the bindings: the filter's bounds.

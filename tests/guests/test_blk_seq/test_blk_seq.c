@@ -4,12 +4,15 @@
  * with writes between them.  Every target must pass it: it checks what a
  * read returns, not how.
  *
- * The host fills the device: word i of block b holds b * 2^16 + i (64-bit
- * little-endian); a block this guest rewrites holds the complement.  So
+ * The host fills the device, or this guest first with `fill` (the
+ * aarch64 VM has no tool for it): word i of block b holds b * 2^16 + i
+ * (64-bit little-endian); a block this guest rewrites holds the
+ * complement.  So
  * every read is checked without a copy of the device, and the host checks
  * afterwards that the rewritten blocks (printed) reached the file.
  *
  * A failure says which phase found it (FAILURE: <n>: ...):
+ *   1  `fill` failed to write the pattern
  *   2  one-block reads in order over the first 256 blocks
  *   3  three-block reads in order (they straddle every window's end)
  *   4  eight-block reads in order to the device's end, then single blocks
@@ -99,6 +102,24 @@ static bool writes_between(uint8_t *buf, uint64_t start)
     return in_order(buf, start + 3, start + 3 + 2 * window + 8, 1);
 }
 
+/* The pattern over the whole device, 64 blocks a call. */
+static bool fill(uint8_t *buf)
+{
+    uint64_t *w = (uint64_t *)buf;
+
+    for (uint64_t b = 0; b < blocks; b += 64) {
+        uint64_t n = blocks - b < 64 ? blocks - b : 64;
+
+        for (uint64_t k = 0; k < n; k++) {
+            for (uint64_t i = 0; i < bs / 8; i++)
+                w[k * bs / 8 + i] = word(b + k, i);
+        }
+        if (solo5_block_write(h, b * bs, buf, n * bs) != SOLO5_R_OK)
+            return false;
+    }
+    return true;
+}
+
 static uint64_t next_random(uint64_t *x)
 {
     *x ^= *x << 13;
@@ -134,8 +155,10 @@ int solo5_app_main(const struct solo5_start_info *si)
     bs = info.block_size;
     blocks = info.capacity / bs;
     if (bs < 512 || bs > 4096 || blocks < 4 * PHASE2_BLOCKS ||
-            si->heap_size < 64 * 1024)
+            si->heap_size < 64 * 4096)
         return guest_failure("need 512-4096-byte blocks, 1024 of them");
+    if (strcmp(si->cmdline, "fill") == 0 && !fill(buf))
+        return guest_failure("1: filling the device");
     if (!in_order(buf, 0, PHASE2_BLOCKS, 1))
         return guest_failure("2: one-block reads in order");
     if (!in_order(buf, PHASE2_BLOCKS, 3 * PHASE2_BLOCKS, 3))
