@@ -180,6 +180,42 @@ def test_a_second_mount_of_the_root_names_another_file(harness: Path, tmp_path: 
     assert (check, slow) == (stat_of(f"{CGROUP_MEMORY}{child}"), stat_of(f"{h}{child}"))
 
 
+@pytest.mark.parametrize("holds", ["the-tenders-cgroup", "another-cgroup"])
+def test_a_subtree_mounted_before_the_root(harness: Path, tmp_path: Path, holds: str) -> None:
+    """mountinfo's first mount of the hierarchy a subtree, the root mounted
+    after it at /sys/fs/cgroup/memory: the fast path reads through the root.
+    Where the subtree holds the tender's cgroup, both find the same file
+    (named through either mount); where it does not, mountinfo's way looks
+    for the tender's cgroup inside the subtree, finds no such directory and
+    no limit, and the fast path finds the limit the kernel enforces
+    (docs/compatibility.md)."""
+    h, sub = tmp_path / "hierarchy", tmp_path / "subtree"
+    h.mkdir()
+    sub.mkdir()
+    with nested_memory_cgroup(LIMIT) as (parent, child):
+        other = CGROUP_MEMORY / parent.lstrip("/") / "other"
+        other.mkdir()
+        try:
+            bound = child if holds == "the-tenders-cgroup" else f"{parent}/other"
+            setup = [
+                "umount /sys/fs/cgroup/memory",
+                f"mount -t cgroup -o memory solo5-test {h}",
+                f"mount --bind {h}{bound} {sub}",
+                f"umount {h}",
+                "mount -t cgroup -o memory solo5-test /sys/fs/cgroup/memory",
+            ]
+            procs = CGROUP_MEMORY / child.lstrip("/") / "cgroup.procs"
+            way, check, slow = lines_of(in_mount_namespace(procs, setup, [harness, "limit"]))
+        finally:
+            remove_cgroup(other)
+    assert way == "fast"
+    assert check == f"{LIMIT} {stat_of(f'{CGROUP_MEMORY}{child}')}"
+    if holds == "the-tenders-cgroup":
+        assert slow == f"{LIMIT} {stat_of(str(sub))}"
+    else:
+        assert slow.startswith("none"), slow
+
+
 def with_cgroup_file(harness: Path, text: str, setup: Sequence[str] = ()) -> list[str]:
     """The harness's "limit" with `text` mounted over its /proc/self/cgroup
     (the shell's, which exec keeps), after `setup`."""
