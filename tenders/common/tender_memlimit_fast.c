@@ -19,10 +19,13 @@
  *    hierarchy at most holds (fstatfs tells no v1 hierarchy from another).
  *
  * A mount of the hierarchy's root shows every cgroup in it, so the file read
- * is the one mountinfo leads to; the message may name another mount point
- * when the hierarchy is mounted twice (docs/compatibility.md).  Whatever
- * fails or cannot be decided leaves the choice to mountinfo.  This runs
- * before the seccomp filter is installed.
+ * is the tender's own cgroup's, as through mountinfo's first mount; the
+ * message may name it through another mount point when the hierarchy is
+ * mounted twice, and where that first mount is a subtree that hides the
+ * tender's cgroup or (v2) limits above it, this finds the limit that
+ * mountinfo's way missed (docs/compatibility.md).  Whatever fails or cannot
+ * be decided leaves the choice to mountinfo.  This runs before the seccomp
+ * filter is installed.
  */
 #include <errno.h>
 #include <fcntl.h>
