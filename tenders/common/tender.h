@@ -95,6 +95,13 @@ void tender_warn(const struct tender *t, const char *fmt, ...)
 int tender_memlimit_check(uint64_t mem_mib, uint64_t bytes,
         struct tender_err *err);
 
+/* tender_memlimit_fast.c: the conventional mount points of the cgroup
+ * hierarchies, where proved to show the hierarchy's root (NULL: not
+ * proved), and whether the process is in the initial cgroup namespace. */
+bool tender_cgroup_initial_ns(void);
+const char *tender_cgroup_v1_memory_root(void);
+const char *tender_cgroup_v2_root(void);
+
 /* Parses the value of --mem=: a positive decimal number of MiB. */
 int tender_parse_mem(const char *value, uint64_t *mib, struct tender_err *err);
 

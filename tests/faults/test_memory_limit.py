@@ -9,12 +9,14 @@ guest can use every page it was given.
 
 The tenders find their memory cgroup's directory from /proc/self/mountinfo
 (the first mount of the hierarchy: its mount point and the root it shows)
-and /proc/self/cgroup (their path from the hierarchy's root). Besides the
-host's layout, the cases below give the tender, in a mount namespace of its
-own, the layouts that a shortcut through the conventional mount point would
-get wrong: a mount of a subtree there (a container's view), no mount there,
-and the hierarchy's mount after many others, some of whose lines are longer
-than the tender's line buffer.
+and /proc/self/cgroup (their path from the hierarchy's root), or without
+mountinfo where the conventional mount point is proved to show the
+hierarchy's root (test_memory_limit_fast.py). Besides the host's layout, the
+cases below give the tender, in a mount namespace of its own, the layouts
+that an unproved shortcut through the conventional mount point would get
+wrong: a mount of a subtree there (a container's view), no mount there, a
+symlink there, and the hierarchy's mount after many others, some of whose
+lines are longer than the tender's line buffer.
 """
 
 from __future__ import annotations
@@ -131,3 +133,30 @@ def test_limit_found_after_many_mounts(tender_name: str, at: str, tmp_path: Path
         ]
         where = refused_at_64_mib(tender_name, setup, child)
     assert where == f"{mnt}{child}/memory.stat (hierarchical_memory_limit)"
+
+
+@pytest.mark.parametrize("tender_name", TENDERS)
+def test_limit_found_through_a_symlink(tender_name: str) -> None:
+    """/sys/fs/cgroup/memory a symlink to the hierarchy's mount (on a tmpfs
+    of the namespace's own at /sys/fs/cgroup): not the fast path's
+    (tender_memlimit_fast.c opens it without following symlinks), mountinfo
+    finds the mount it leads to."""
+    with nested_memory_cgroup(64 * MIB) as (_, child):
+        setup = [
+            "umount /sys/fs/cgroup/memory",
+            "mount -t tmpfs -o size=4k solo5-test /sys/fs/cgroup",
+            "mkdir /sys/fs/cgroup/real",
+            "mount -t cgroup -o memory solo5-test /sys/fs/cgroup/real",
+            "ln -s real /sys/fs/cgroup/memory",
+        ]
+        where = refused_at_64_mib(tender_name, setup, child)
+    assert where == f"/sys/fs/cgroup/real{child}/memory.stat (hierarchical_memory_limit)"
+
+
+@pytest.mark.parametrize("tender_name", TENDERS)
+def test_limit_found_by_the_fast_path(tender_name: str) -> None:
+    """The host's layout, /sys/fs/cgroup/memory the hierarchy's root: the
+    refusal names the tender's own cgroup's memory.stat under it."""
+    with nested_memory_cgroup(64 * MIB) as (_, child):
+        where = refused_at_64_mib(tender_name, [], child)
+    assert where == f"{CGROUP_MEMORY}{child}/memory.stat (hierarchical_memory_limit)"
