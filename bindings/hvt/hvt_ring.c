@@ -32,6 +32,8 @@
  * (the vCPU thread cannot serve a request the I/O thread holds).  Twice
  * the time the page cache takes here. */
 #define HVT_RING_STALL_NS_PER_KIB 500ULL
+/* ... up to this: a huge request still gives the CPU back now and then. */
+#define HVT_RING_STALL_MAX_NS 1000000ULL
 /* Frames taken between two waits that make the traffic bulk
  * (ring_thread_stalled()). */
 #define HVT_RING_BULK_FRAMES 4U
@@ -207,7 +209,10 @@ solo5_result_t hvt_ring_block_wait(uint32_t seq)
     struct ring_wait w;
 
     ring_wait_start(&w);
-    w.stall += (b->len >> 10) * HVT_RING_STALL_NS_PER_KIB;
+    if (b->len >> 10 < HVT_RING_STALL_MAX_NS / HVT_RING_STALL_NS_PER_KIB)
+        w.stall += (b->len >> 10) * HVT_RING_STALL_NS_PER_KIB;
+    else
+        w.stall = HVT_RING_STALL_MAX_NS;
     while (ring_load(&b->done) != seq)
         ring_wait_step(&w);
     return (solo5_result_t)b->ret;
