@@ -141,11 +141,11 @@ static struct ra_window *ra_find(uint64_t handle, solo5_off_t offset)
     return NULL;
 }
 
-/* The guest reads from w: the window after it goes into the other buffer,
+/* The guest reads from w: the window after it goes into the next buffer,
  * unless it is there already. */
 static void ra_follow(const struct mft_entry *e, const struct ra_window *w)
 {
-    struct ra_window *o = &ra_windows[w == &ra_windows[0]];
+    struct ra_window *o = &ra_windows[(w - ra_windows + 1) % HVT_RA_BUFFERS];
     solo5_off_t next = w->start + w->len;
 
     if (o->state != RA_EMPTY && o->handle == w->handle && o->start == next)
