@@ -349,6 +349,13 @@ static int elf_check_all(const struct tender_elf *elf,
     return 0;
 }
 
+int tender_elf_check(const struct tender_elf *elf,
+        const struct tender_mem *mem, uint64_t *kernel_end,
+        struct tender_err *err)
+{
+    return elf_check_all(elf, mem, kernel_end, err);
+}
+
 int tender_elf_load(int fd, const struct tender_elf *elf,
         const struct tender_mem *mem, tender_elf_protect_fn protect,
         void *ctx, uint64_t *entry, uint64_t *kernel_end,

@@ -64,6 +64,14 @@ typedef int (*tender_elf_protect_fn)(void *ctx, uint64_t gpa, uint64_t size,
         uint32_t pf_flags, struct tender_err *err);
 
 /*
+ * Validates every PT_LOAD segment against `mem` (as tender_elf_load() does
+ * first) and sets *kernel_end; loads nothing.
+ */
+int tender_elf_check(const struct tender_elf *elf,
+        const struct tender_mem *mem, uint64_t *kernel_end,
+        struct tender_err *err);
+
+/*
  * Validates every PT_LOAD segment against `mem`, then copies each into guest
  * memory, zeroes the rest of its p_memsz and calls `protect` for it.
  * On success sets *entry and *kernel_end (end of the highest segment,

@@ -96,6 +96,7 @@ struct hvt {
     struct hvt_ring *ring;
     struct hvt_console *console;    /* the console ring, or NULL */
     struct hvt_kvm_cpuid *kvm_cpuid;    /* x86_64: hvt_kvm_cpuid_x86_64.c */
+    struct hvt_prefault *prefault;      /* hvt_mem_prefault.c, while it runs */
     int ring_kick_fd, ring_rx_fd;
     int ring_poll_fd;           /* POLL's once the guest uses the rings */
     int ring_watch_fd;          /* the I/O thread's sleep: kick and taps */
@@ -123,6 +124,10 @@ int hvt_mem_round(uint64_t mib, uint64_t *bytes, bool *adjusted,
         struct tender_err *err);
 int hvt_mem_size(uint64_t mib, uint64_t *bytes, struct tender_err *err);
 int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err);
+/* hvt_mem_prefault.c: the image's huge pages faulted in on a helper thread
+ * from guest memory's mapping on; joined before the seccomp filter. */
+void hvt_mem_prefault_start(struct tender *t);
+void hvt_mem_prefault_join(struct hvt *h);
 int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
         struct tender_err *err);
 

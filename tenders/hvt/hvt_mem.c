@@ -140,6 +140,7 @@ int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
     t->mem.base = 0;
     t->mem.size = bytes;
     t->mem.min_load = HVT_GUEST_MIN_BASE;
+    hvt_mem_prefault_start(t);
     return hvt_kvm_init(h, err);
 }
 

@@ -92,6 +92,7 @@ int hvt_run(struct tender *t, struct tender_err *err)
     close(t->kernel_fd);
     t->kernel_fd = -1;
     fflush(NULL);
+    hvt_mem_prefault_join(h);
     if (h->hooks != NULL && h->hooks->before_seccomp != NULL &&
             h->hooks->before_seccomp(t, err) != 0)
         return -1;

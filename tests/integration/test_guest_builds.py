@@ -28,6 +28,7 @@ ONLY = {
     "bench_net": {"hvt", "spt"},
     "bench_gc": {"hvt", "spt"},
     "bench_tcp": {"hvt", "spt"},
+    "test_bigimage": {"hvt", "spt"},
     "test_spt_leak": {"spt"},
     "test_entry_state": {"hvt", "spt"},
     "test_cpuid": {"hvt"},
