@@ -8,7 +8,9 @@
  * populating 512 MiB costs hundreds of milliseconds; docs/kvm-pvm.md §5).
  * Between the first and the last 2 MiB it asks for transparent huge pages
  * (hvt_mem_huge()); with --hugepages it comes from the host's hugetlb pool
- * instead.
+ * instead.  The huge pages the ELF image reaches into, which its loading
+ * would fault in anyway, are faulted in ahead on a helper thread
+ * (hvt_mem_prefault.c).
  */
 #include <errno.h>
 #include <string.h>
