@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from support.paths import BUILD
+from support.paths import unit_program
 
 from .helpers import (
     CGROUP_MEMORY,
@@ -40,10 +40,7 @@ UNIFIED = Path("/sys/fs/cgroup/unified")
 
 @pytest.fixture(scope="module")
 def harness() -> Path:
-    path = BUILD / "tests" / "unit" / "tender_memlimit_check"
-    if not path.is_file():
-        pytest.fail(f"{path} is not built: run `scons -Q -j2`")
-    return path
+    return unit_program("tender_memlimit_check")
 
 
 def lines_of(argv: Sequence[str | Path]) -> list[str]:

@@ -14,3 +14,11 @@ TOP = Path(__file__).resolve().parent.parent.parent
 BUILD = TOP / os.environ.get("SOLO5_BUILD", "build")
 STAGE = BUILD / "stage"
 GUESTS = TOP / "build" / "tests"
+
+
+def unit_program(name: str) -> Path:
+    """build/tests/unit/<name>, a host test program the build makes."""
+    path = BUILD / "tests" / "unit" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is not built: run `scons -Q -j2`")
+    return path

@@ -15,17 +15,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.paths import BUILD
+from support.paths import unit_program
 
 LINE = 4096  # tender_memlimit.c's line buffer: fgets pieces of LINE - 1
 
 
 @pytest.fixture(scope="session")
 def check() -> Path:
-    path = BUILD / "tests" / "unit" / "tender_memlimit_check"
-    if not path.is_file():
-        pytest.fail(f"{path} is not built: run `scons -j2`")
-    return path
+    return unit_program("tender_memlimit_check")
 
 
 def same(check: Path, *args: str | Path) -> None:

@@ -12,36 +12,29 @@
 static const uint8_t ro[RO_SIZE] = { [0 ... RO_SIZE - 1] = 0xa5 };
 static uint8_t rw[RW_SIZE] = { [0 ... RW_SIZE - 1] = 0x3c };
 
-/* The first byte of buf[0, size) that is not `want`, or size. */
-static size_t first_other(const volatile uint8_t *buf, size_t size,
-                          uint8_t want)
+/* Whether every byte of buf[0, size) is `want`; if not, says where. */
+static bool all_are(const char *what, const volatile uint8_t *buf,
+                    size_t size, uint8_t want)
 {
     for (size_t i = 0; i < size; i++) {
-        if (buf[i] != want)
-            return i;
+        if (buf[i] != want) {
+            guest_puts(what);
+            guest_puts(" differs at byte ");
+            guest_put_dec(i);
+            guest_puts("\n");
+            return false;
+        }
     }
-    return size;
+    return true;
 }
 
 int solo5_app_main(const struct solo5_start_info *si)
 {
-    size_t at;
-
     (void)si;
     guest_banner("test_bigimage");
-    at = first_other(ro, RO_SIZE, 0xa5);
-    if (at != RO_SIZE) {
-        guest_puts("read-only array differs at byte ");
-        guest_put_dec(at);
-        guest_puts("\n");
+    if (!all_are("read-only array", ro, RO_SIZE, 0xa5))
         return guest_failure("read-only array");
-    }
-    at = first_other(rw, RW_SIZE, 0x3c);
-    if (at != RW_SIZE) {
-        guest_puts("writable array differs at byte ");
-        guest_put_dec(at);
-        guest_puts("\n");
+    if (!all_are("writable array", rw, RW_SIZE, 0x3c))
         return guest_failure("writable array");
-    }
     return guest_success();
 }
