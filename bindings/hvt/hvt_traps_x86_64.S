@@ -95,6 +95,11 @@ hvt_tls_ud2:
     ret
 
 trap_common:
+    /* The CPU keeps the direction flag of the code it interrupted, and the
+     * handler's memcpy is `rep movsb` (bindings_copy_x86_64.c): an
+     * application that faulted between its own `std` and `cld` would have
+     * the trap's report copied backwards.  iretq restores the flag. */
+    cld
     pushq %rax
     pushq %rbx
     pushq %rcx

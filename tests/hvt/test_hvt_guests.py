@@ -75,6 +75,13 @@ def test_page_faults_abort_with_trap_lines(guest: str, error_code: int, cr2: int
     check_page_fault(hvt(guest), guest, error_code | PF_USER, cr2)
 
 
+def test_trap_report_whole_with_direction_flag_set() -> None:
+    """The application faults with DF set (its own backward copy, say):
+    the trap entry clears it, so the report, copied with `rep movsb`
+    (bindings_copy_x86_64.c) into the console ring, comes out whole."""
+    check_page_fault(hvt("test_exception", "df"), "test_exception", PF_WRITE | PF_USER, 0x400000000)
+
+
 def check_page_fault(result: GuestRun, guest: str, error_code: int, cr2: int) -> None:
     """The guest aborted on a #PF with this error code and cr2, reported by itself."""
     assert result.status == STATUS_ABORT, result.describe()
