@@ -20,10 +20,14 @@
  * (ra_settle()), and a write then forgets every window it overlaps, so a
  * read never returns data older than the guest's last write.
  *
- * The buffers come off the heap's start, only for a guest with a block
- * device and a heap large enough to spare them (hvt_readahead_init()).
+ * The buffers sit in the gap below the heap when the heap was moved up to
+ * a large page and they fit there, else come off the heap's start; only
+ * for a guest with a block device and a heap of 2 MiB or more
+ * (hvt_readahead_init()).
  */
 #include "hvt.h"
+
+extern char _end[];
 
 /* One buffer; a window is at most this, and the whole blocks of it. */
 #define HVT_RA_WINDOW (64UL * 1024)
@@ -50,6 +54,14 @@ static bool ra_on;
 /* Where the last read ended: the next read there is sequential. */
 static uint64_t ra_last_handle;
 static solo5_off_t ra_last_end;
+/* The last window the tender failed (a bad region of the file): not
+ * posted again, or every read in order near it would wait for one more
+ * failing request.  Forgotten when the guest writes into it. */
+static struct {
+    bool set;
+    uint64_t handle;
+    solo5_off_t start;
+} ra_failed;
 
 static bool has_block_device(void)
 {
@@ -62,20 +74,34 @@ static bool has_block_device(void)
     return false;
 }
 
+/* The buffers: in the gap that bindings_mem_init() left below a heap it
+ * moved up to a large page, when they fit there (the heap keeps its
+ * start), else off the heap's start. */
+static uintptr_t ra_place(struct bindings_heap *heap, size_t need)
+{
+    uintptr_t end = bindings_align_up((uintptr_t)_end, BINDINGS_PAGE_SIZE);
+
+    if (heap->start - end >= need)
+        return heap->start - need;
+    heap->start += need;
+    heap->size -= need;
+    return heap->start - need;
+}
+
 void hvt_readahead_init(struct bindings_heap *heap)
 {
     const size_t need = HVT_RA_BUFFERS * HVT_RA_WINDOW;
+    uintptr_t at;
 
     if (!hvt_ring_active() || !has_block_device() ||
             heap->size < HVT_RA_HEAP_FACTOR * need)
         return;
+    at = ra_place(heap, need);
     for (unsigned i = 0; i < HVT_RA_BUFFERS; i++)
-        ra_windows[i].data = (uint8_t *)heap->start + i * HVT_RA_WINDOW;
+        ra_windows[i].data = (uint8_t *)at + i * HVT_RA_WINDOW;
     bindings_log(BINDINGS_LOG_DEBUG, "Solo5: hvt: block read-ahead @ "
-            "(0x%lx - 0x%lx)\n", (unsigned long)heap->start,
-            (unsigned long)(heap->start + need - 1));
-    heap->start += need;
-    heap->size -= need;
+            "(0x%lx - 0x%lx)\n", (unsigned long)at,
+            (unsigned long)(at + need - 1));
     ra_on = true;
 }
 
@@ -91,6 +117,11 @@ static void ra_land(struct ra_window *w)
     solo5_result_t rc = hvt_ring_block_wait(w->seq);
 
     w->state = rc == SOLO5_R_OK ? RA_READY : RA_EMPTY;
+    if (rc != SOLO5_R_OK) {
+        ra_failed.set = true;
+        ra_failed.handle = w->handle;
+        ra_failed.start = w->start;
+    }
 }
 
 static void ra_settle(void)
@@ -111,7 +142,9 @@ static void ra_fetch(struct ra_window *w, const struct mft_entry *e,
     uint64_t len;
 
     w->state = RA_EMPTY;
-    if (start >= capacity || bs > HVT_RA_WINDOW)
+    if (start >= capacity || bs > HVT_RA_WINDOW ||
+            (ra_failed.set && ra_failed.handle == handle &&
+             ra_failed.start == start))
         return;
     len = capacity - start < HVT_RA_WINDOW ? capacity - start : HVT_RA_WINDOW;
     len -= len % bs;
@@ -196,10 +229,10 @@ solo5_result_t hvt_readahead_read(const struct mft_entry *e, uint64_t handle,
     return rc;
 }
 
-solo5_result_t hvt_readahead_write(uint64_t handle, solo5_off_t offset,
-        const uint8_t *buf, size_t size)
+/* The windows of `handle` that [offset, offset + size) overlaps are
+ * dropped, and a failed window there may be tried again. */
+static void ra_forget(uint64_t handle, solo5_off_t offset, size_t size)
 {
-    ra_settle();
     for (unsigned i = 0; i < HVT_RA_BUFFERS; i++) {
         struct ra_window *w = &ra_windows[i];
 
@@ -207,6 +240,17 @@ solo5_result_t hvt_readahead_write(uint64_t handle, solo5_off_t offset,
                 offset < w->start + w->len && w->start < offset + size)
             w->state = RA_EMPTY;
     }
+    if (ra_failed.set && ra_failed.handle == handle &&
+            offset < ra_failed.start + HVT_RA_WINDOW &&
+            ra_failed.start < offset + size)
+        ra_failed.set = false;
+}
+
+solo5_result_t hvt_readahead_write(uint64_t handle, solo5_off_t offset,
+        const uint8_t *buf, size_t size)
+{
+    ra_settle();
+    ra_forget(handle, offset, size);
     return hvt_ring_block(HVT_RING_BLOCK_WRITE, handle, offset,
             (uintptr_t)buf, size);
 }

@@ -209,7 +209,8 @@ solo5_result_t hvt_ring_block_wait(uint32_t seq)
     struct ring_wait w;
 
     ring_wait_start(&w);
-    if (b->len >> 10 < HVT_RING_STALL_MAX_NS / HVT_RING_STALL_NS_PER_KIB)
+    if (b->len >> 10 < (HVT_RING_STALL_MAX_NS - w.stall) /
+            HVT_RING_STALL_NS_PER_KIB)
         w.stall += (b->len >> 10) * HVT_RING_STALL_NS_PER_KIB;
     else
         w.stall = HVT_RING_STALL_MAX_NS;
