@@ -29,6 +29,7 @@ ONLY = {
     "bench_gc": {"hvt", "spt"},
     "bench_tcp": {"hvt", "spt"},
     "test_bigimage": {"hvt", "spt"},
+    "test_blk_two": {"hvt", "spt"},
     "test_spt_leak": {"spt"},
     "test_entry_state": {"hvt", "spt"},
     "test_cpuid": {"hvt"},
