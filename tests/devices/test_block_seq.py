@@ -73,3 +73,32 @@ def test_hvt_read_ahead_needs_a_block_device() -> None:
     check_success(result)
     assert "I/O rings in use" in result.stdout, result.describe()
     assert READ_AHEAD not in result.stdout, result.describe()
+
+
+def two_device_file(path: Path, d: int, blocks: int = 1024) -> Path:
+    path.write_bytes(
+        b"".join(
+            struct.pack("<64Q", *[(d << 56) + (b << 16) + i for i in range(64)])
+            for b in range(blocks)
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize("tender_name", TENDERS)
+def test_blk_two_devices_in_turns(tender_name: str, tmp_path: Path) -> None:
+    """Two devices read in order in turns, one written at the other's read-
+    ahead offset: no read is ever served from the other device's window."""
+    need_module(tender_name, "block")
+    first = two_device_file(tmp_path / "first.img", 0)
+    second = two_device_file(tmp_path / "second.img", 1)
+    args = [f"--block:first={first}", f"--block:second={second}"]
+    result = run_guest(tender_name, "test_blk_two", mem=32, tender_args=args)
+    check_success(result)
+    m = re.search(r"rewrote block (\d+)", result.stdout)
+    assert m, result.describe()
+    rewritten = int(m.group(1))
+    words = [(1 << 56) + (rewritten << 16) + i for i in range(64)]
+    want = struct.pack("<64Q", *[w ^ 0xFFFF_FFFF_FFFF_FFFF for w in words])
+    assert second.read_bytes()[rewritten * 512 : (rewritten + 1) * 512] == want
+    assert first.read_bytes() == two_device_file(tmp_path / "copy.img", 0).read_bytes()
