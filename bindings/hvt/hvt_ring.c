@@ -26,11 +26,11 @@
  * CPU (it may share this vCPU's): an exit then gives the CPU back and lets
  * the vCPU thread serve the rings. */
 #define HVT_RING_STALL_NS 20000ULL
-/* ... plus this per KiB of a block request: the thread makes no round
- * while it is in the pread/pwrite (64 KiB: 10-16 us here), and an exit
- * every HVT_RING_STALL_NS of a long one only costs the guest ~40 us each
- * (the vCPU thread cannot serve a request the I/O thread holds).  Twice
- * the time the page cache takes here. */
+/* ... plus this per KiB of a block request the thread has taken (it makes
+ * no round while it is in the pread/pwrite: 64 KiB, 10-16 us here), where
+ * an exit every HVT_RING_STALL_NS only costs the guest ~40 us each (the
+ * vCPU thread cannot serve a request the I/O thread holds).  Twice the
+ * time the page cache takes here. */
 #define HVT_RING_STALL_NS_PER_KIB 500ULL
 /* ... up to this: a huge request still gives the CPU back now and then. */
 #define HVT_RING_STALL_MAX_NS 1000000ULL
@@ -203,19 +203,33 @@ uint32_t hvt_ring_block_post(uint32_t op, uint64_t handle,
     return seq;
 }
 
+/* The stall allowance of a block request the I/O thread has taken. */
+static solo5_time_t ring_block_stall(const struct hvt_ring_block *b)
+{
+    uint64_t kib = b->len >> 10;
+
+    if (kib < (HVT_RING_STALL_MAX_NS - HVT_RING_STALL_NS) /
+            HVT_RING_STALL_NS_PER_KIB)
+        return HVT_RING_STALL_NS + kib * HVT_RING_STALL_NS_PER_KIB;
+    return HVT_RING_STALL_MAX_NS;
+}
+
+/* Until the thread shows a round (it takes the request with one), the
+ * usual allowance: it may have no CPU.  Then the longer one: it is in the
+ * pread/pwrite, and an exit would not help. */
 solo5_result_t hvt_ring_block_wait(uint32_t seq)
 {
     struct hvt_ring_block *b = &hvt_ring->block;
     struct ring_wait w;
+    uint32_t posted_beat;
 
     ring_wait_start(&w);
-    if (b->len >> 10 < (HVT_RING_STALL_MAX_NS - w.stall) /
-            HVT_RING_STALL_NS_PER_KIB)
-        w.stall += (b->len >> 10) * HVT_RING_STALL_NS_PER_KIB;
-    else
-        w.stall = HVT_RING_STALL_MAX_NS;
-    while (ring_load(&b->done) != seq)
+    posted_beat = w.beat;
+    while (ring_load(&b->done) != seq) {
         ring_wait_step(&w);
+        if (w.beat != posted_beat)
+            w.stall = ring_block_stall(b);
+    }
     return (solo5_result_t)b->ret;
 }
 

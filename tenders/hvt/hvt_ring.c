@@ -454,8 +454,11 @@ static const struct mft_entry *hvt_ring_block_dev(const struct tender *t,
     return e->type == MFT_DEV_BLOCK_BASIC && e->attached ? e : NULL;
 }
 
-/* The guest's block request, if it made a new one; *work tells. */
-static int hvt_ring_block(struct hvt_ring *r, bool *work,
+/* The guest's block request, if it made a new one; *work tells.  The I/O
+ * thread (beat) advances its heartbeat as it takes the request: a guest
+ * waiting for a long one then knows the thread has it and is not without
+ * a CPU (bindings/hvt/hvt_ring.c, hvt_ring_block_wait()). */
+static int hvt_ring_block(struct hvt_ring *r, bool beat, bool *work,
         struct tender_err *err)
 {
     struct hvt_ring_block *b = &r->area->block;
@@ -489,6 +492,9 @@ static int hvt_ring_block(struct hvt_ring *r, bool *work,
     if (data == NULL)
         return -1;
     __atomic_store_n(&r->block_done, seq, __ATOMIC_RELAXED);
+    if (beat)
+        __atomic_store_n(&r->area->io_heartbeat, ++r->heartbeat,
+                __ATOMIC_RELEASE);
     __atomic_store_n(&b->ret, tender_block_serve(r->t, e, write, data,
                 q.offset, q.len), __ATOMIC_RELAXED);
     hvt_ring_store(&b->done, seq);
@@ -500,7 +506,7 @@ static int hvt_ring_block(struct hvt_ring *r, bool *work,
  * its rounds or the vCPU thread at any exit (hvt_ring_at_exit(): a guest
  * that sees the I/O thread make no progress, because it has no CPU, makes
  * one); the loser skips. */
-static int hvt_ring_block_take(struct hvt_ring *r, bool *work,
+static int hvt_ring_block_take(struct hvt_ring *r, bool beat, bool *work,
         struct tender_err *err)
 {
     int rc;
@@ -508,7 +514,7 @@ static int hvt_ring_block_take(struct hvt_ring *r, bool *work,
     *work = false;
     if (!hvt_ring_take(&r->block_busy))
         return 0;
-    rc = hvt_ring_block(r, work, err);
+    rc = hvt_ring_block(r, beat, work, err);
     hvt_ring_give(&r->block_busy);
     return rc;
 }
@@ -527,7 +533,7 @@ int hvt_ring_serve(struct hvt *h, struct hvt_ring_pass *pass,
     bool out;
 
     *pass = (struct hvt_ring_pass){ 0 };
-    if (hvt_ring_block_take(r, &pass->block, err) != 0)
+    if (hvt_ring_block_take(r, true, &pass->block, err) != 0)
         return -1;
     pass->work = pass->block;
     /* From guest_on on, the taps are the rings' (no kick: POLL reads them
@@ -800,7 +806,7 @@ static int hvt_ring_serve_exit(struct hvt *h, bool *console,
     struct hvt_ring *r = h->ring;
     bool work;
 
-    if (hvt_ring_block_take(r, &work, err) != 0)
+    if (hvt_ring_block_take(r, false, &work, err) != 0)
         return -1;
     if (hvt_console_out(h, console, err) != 0)
         return -1;
