@@ -215,8 +215,12 @@ solo5_result_t hvt_readahead_read(const struct mft_entry *e, uint64_t handle,
     bool small = size <= HVT_RA_SMALL;
     bool in_order = handle == ra_last_handle && offset == ra_last_end;
     solo5_result_t rc = SOLO5_R_OK;
-    size_t got = small ? ra_copy(e, handle, offset, buf, size) : 0;
+    size_t got = 0;
 
+    /* What the windows hold, then the rest from the tender; a small read
+     * in order there starts the window after it. */
+    if (small)
+        got = ra_copy(e, handle, offset, buf, size);
     if (got < size) {
         ra_settle();
         rc = hvt_ring_block(HVT_RING_BLOCK_READ, handle, offset + got,
