@@ -287,7 +287,9 @@ def test_a_hundred_at_once(podman: Podman, podman_image: str) -> None:
     with ThreadPoolExecutor(max_workers=100) as pool:
         results = list(pool.map(one, range(100)))
     failed = [
-        (i, out) for i, (status, out) in enumerate(results) if status != 0 or "SUCCESS" not in out
+        (i, status, out)
+        for i, (status, out) in enumerate(results)
+        if status != 0 or "SUCCESS" not in out
     ]
     assert not failed, f"{len(failed)} failed; first: {failed[0]}"
     after = set(STATE_ROOT.iterdir()) if STATE_ROOT.exists() else set()
