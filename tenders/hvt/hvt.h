@@ -15,6 +15,7 @@
 #ifndef HVT_H
 #define HVT_H
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,8 +74,24 @@ void hvt_affinity_init(struct hvt_affinity *a);
 void hvt_affinity_note_vcpu(struct hvt_affinity *a);
 void hvt_affinity_avoid_vcpu(struct hvt_affinity *a);
 
+/* hvt_kvm_slot.c: guest memory's slot, registered on a helper thread,
+ * and slot 1 (the I/O rings'), registered after it. */
+struct hvt_kvm_slot_later {
+    uint64_t gpa, size;         /* size 0: none */
+    void *host;
+    const char *what;           /* for the error message */
+};
+struct hvt_kvm_slot {
+    bool pending;               /* started, not yet joined */
+    bool started;               /* on its thread (else at the join) */
+    pthread_t thread;
+    int rc, error;              /* the ioctl's result, errno */
+    struct hvt_kvm_slot_later later;
+};
+
 struct hvt {
     int kvm_fd, vm_fd, vcpu_fd;
+    struct hvt_kvm_slot slot;   /* guest memory's, until joined */
     struct kvm_run *run;        /* the vCPU's shared run area */
     size_t run_size;
     uint8_t *mem;               /* guest-physical 0 */
@@ -156,8 +173,15 @@ extern const struct tender_module hvt_module_core;
 int hvt_parse_busy_poll(const char *value, uint32_t *us,
         struct tender_err *err);
 
-/* hvt_kvm.c: the VM, its memory slot and the vCPU. */
+/* hvt_kvm.c: the VM, its memory slot (hvt_kvm_slot.c) and the vCPU. */
 int hvt_kvm_init(struct hvt *h, struct tender_err *err);
+/* hvt_kvm_slot.c: registers guest memory's slot in the background; slot 1
+ * is queued for the join, which registers it after guest memory's and
+ * reports a failure of either (before the first KVM_RUN). */
+void hvt_kvm_slot_start(struct hvt *h);
+void hvt_kvm_slot_later(struct hvt *h, uint64_t gpa, uint64_t size,
+        void *host, const char *what);
+int hvt_kvm_slot_join(struct hvt *h, struct tender_err *err);
 /* Fails with "KVM: kernel does not support <name>" without `cap`. */
 int hvt_kvm_need(const struct hvt *h, int cap, const char *name,
         struct tender_err *err);

@@ -1,6 +1,7 @@
 /*
- * hvt_kvm.c: /dev/kvm, the VM with its one memory slot, and the vCPU with
- * its run area (ref §2.3, §2.4); the rest of the vCPU set-up is the
+ * hvt_kvm.c: /dev/kvm, the VM with its one memory slot (registered in the
+ * background: hvt_kvm_slot.c), and the vCPU with its run area (ref §2.3,
+ * §2.4); the rest of the vCPU set-up is the
  * architecture's (hvt_kvm_<arch>.c).
  */
 #include <errno.h>
@@ -28,12 +29,6 @@ static int hvt_kvm_vcpu(struct hvt *h, struct tender_err *err);
 
 int hvt_kvm_init(struct hvt *h, struct tender_err *err)
 {
-    struct kvm_userspace_memory_region region = {
-        .slot = 0,
-        .guest_phys_addr = 0,
-        .memory_size = h->mem_size,
-        .userspace_addr = (uint64_t)(uintptr_t)h->mem,
-    };
     int rc;
 
     h->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
@@ -50,9 +45,7 @@ int hvt_kvm_init(struct hvt *h, struct tender_err *err)
     h->vm_fd = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
     if (h->vm_fd < 0)
         return tender_err_set(err, "KVM: KVM_CREATE_VM: %s", strerror(errno));
-    if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
-        return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION: %s",
-                strerror(errno));
+    hvt_kvm_slot_start(h);
     return hvt_kvm_vcpu(h, err);
 }
 

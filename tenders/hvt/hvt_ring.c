@@ -290,18 +290,13 @@ int hvt_ring_setup(struct tender *t, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
     struct hvt_ring *r;
-    struct kvm_userspace_memory_region region = { .slot = 1 };
 
     if (hvt_ring_layout(t, &r, err) != 0)
         return -1;
     if (r == NULL)
         return 0;
-    region.guest_phys_addr = r->gpa;
-    region.memory_size = r->size;
-    region.userspace_addr = (uint64_t)(uintptr_t)r->mem;
-    if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0)
-        return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION (I/O "
-                "rings): %s", strerror(errno));
+    /* Registered after guest memory's slot (hvt_kvm_slot.c). */
+    hvt_kvm_slot_later(h, r->gpa, r->size, r->mem, "I/O rings");
 
     /* The thread sleeps in a blocking read of the kick eventfd. */
     h->ring_kick_fd = eventfd(0, EFD_CLOEXEC);

@@ -93,6 +93,8 @@ int hvt_run(struct tender *t, struct tender_err *err)
     t->kernel_fd = -1;
     fflush(NULL);
     hvt_mem_prefault_join(h);
+    if (hvt_kvm_slot_join(h, err) != 0)
+        return -1;
     if (h->hooks != NULL && h->hooks->before_seccomp != NULL &&
             h->hooks->before_seccomp(t, err) != 0)
         return -1;
