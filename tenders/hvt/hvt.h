@@ -74,8 +74,13 @@ void hvt_affinity_init(struct hvt_affinity *a);
 void hvt_affinity_note_vcpu(struct hvt_affinity *a);
 void hvt_affinity_avoid_vcpu(struct hvt_affinity *a);
 
-/* hvt_kvm_slot.c: guest memory's slot, registered on a helper thread,
- * and slot 1 (the I/O rings'), registered after it. */
+/*
+ * hvt_kvm_slot.c: guest memory's KVM slots.  Registered on a helper thread
+ * while the vCPU is set up: all of guest memory as slot 0, or, with memory
+ * on demand, slot 0 [0, low_end) and slot 2 [high_start, mem_size) only,
+ * the rest [low_end, high_start) becoming slot 3 at the guest's first
+ * touch of it.  Slot 1 (the I/O rings') is registered after them.
+ */
 struct hvt_kvm_slot_later {
     uint64_t gpa, size;         /* size 0: none */
     void *host;
@@ -85,13 +90,16 @@ struct hvt_kvm_slot {
     bool pending;               /* started, not yet joined */
     bool started;               /* on its thread (else at the join) */
     pthread_t thread;
-    int rc, error;              /* the ioctl's result, errno */
+    int rc, error;              /* the first failed ioctl's, errno */
+    const char *failed;         /* which slot failed, for the message */
+    uint64_t low_end, high_start;   /* equal: no memory on demand */
+    bool rest_online;           /* slot 3 registered */
     struct hvt_kvm_slot_later later;
 };
 
 struct hvt {
     int kvm_fd, vm_fd, vcpu_fd;
-    struct hvt_kvm_slot slot;   /* guest memory's, until joined */
+    struct hvt_kvm_slot slot;   /* guest memory's slots */
     struct kvm_run *run;        /* the vCPU's shared run area */
     size_t run_size;
     uint8_t *mem;               /* guest-physical 0 */
@@ -121,6 +129,10 @@ struct hvt {
     int ring_polling;           /* the vCPU thread is in POLL (atomic) */
     uint32_t busy_poll_us;      /* --busy-poll (hvt_options.c) */
     bool hugepages;             /* --hugepages (hvt_options.c) */
+    /* Register guest memory past the image's first MiBs and below the
+     * stack only when the guest touches it (hvt_kvm_slot.c; solo5-hvt
+     * only, where the architecture can, not -debug). */
+    bool mem_on_demand;
     struct hvt_affinity affinity;   /* with the I/O rings */
     const struct hvt_hooks *hooks;  /* NULL in solo5-hvt */
     void *debug;                /* the hooks' state */
@@ -141,9 +153,10 @@ int hvt_mem_round(uint64_t mib, uint64_t *bytes, bool *adjusted,
         struct tender_err *err);
 int hvt_mem_size(uint64_t mib, uint64_t *bytes, struct tender_err *err);
 int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err);
-/* hvt_mem_prefault.c: the image's huge pages faulted in on a helper thread
- * from guest memory's mapping on; joined before the seccomp filter. */
-void hvt_mem_prefault_start(struct tender *t);
+/* hvt_mem_prefault.c: the huge pages of an image ending at kernel_end
+ * faulted in on a helper thread from guest memory's mapping on; joined
+ * before the seccomp filter. */
+void hvt_mem_prefault_start(struct hvt *h, uint64_t kernel_end);
 void hvt_mem_prefault_join(struct hvt *h);
 int hvt_protect(void *ctx, uint64_t gpa, uint64_t size, uint32_t pf_flags,
         struct tender_err *err);
@@ -175,12 +188,21 @@ int hvt_parse_busy_poll(const char *value, uint32_t *us,
 
 /* hvt_kvm.c: the VM, its memory slot (hvt_kvm_slot.c) and the vCPU. */
 int hvt_kvm_init(struct hvt *h, struct tender_err *err);
-/* hvt_kvm_slot.c: registers guest memory's slot in the background; slot 1
- * is queued for the join, which registers it after guest memory's and
- * reports a failure of either (before the first KVM_RUN). */
+/* hvt_kvm_slot.c: hvt_kvm_slot_plan() picks the slots (before the VM
+ * exists), hvt_kvm_slot_start() registers them in the background; slot 1
+ * is queued for the join, which registers it after them and reports a
+ * failure of any (before the first KVM_RUN).  hvt_kvm_slot_touch(): the
+ * guest touched [gpa, gpa + len) without a slot; 1 if that is memory on
+ * demand (now registered: the caller completes the access), 0 if not, -1
+ * on failure.  hvt_kvm_slot_rest_online(): registers the rest now; 1 if it
+ * was not yet, 0 if it was (or there is none), -1 on failure. */
+void hvt_kvm_slot_plan(struct hvt *h, uint64_t kernel_end);
 void hvt_kvm_slot_start(struct hvt *h);
 void hvt_kvm_slot_later(struct hvt *h, uint64_t gpa, uint64_t size,
         void *host, const char *what);
+int hvt_kvm_slot_touch(struct hvt *h, uint64_t gpa, uint64_t len,
+        struct tender_err *err);
+int hvt_kvm_slot_rest_online(struct hvt *h, struct tender_err *err);
 int hvt_kvm_slot_join(struct hvt *h, struct tender_err *err);
 /* Fails with "KVM: kernel does not support <name>" without `cap`. */
 int hvt_kvm_need(const struct hvt *h, int cap, const char *name,
@@ -193,6 +215,10 @@ int hvt_kvm_arch_vcpu(struct hvt *h, struct tender_err *err);
 /* Once /dev/kvm is open: the architecture may start what needs nothing
  * else, in the background (x86_64: KVM_GET_SUPPORTED_CPUID). */
 void hvt_kvm_arch_open(struct hvt *h);
+/* Once the VM exists: whether the architecture's exits can serve memory
+ * on demand (x86_64: emulation failures exit to the tender, where the
+ * instruction can be run again once the memory is there). */
+bool hvt_kvm_arch_on_demand(struct hvt *h);
 uint64_t hvt_host_cycles(void);
 void hvt_host_relax(void);
 

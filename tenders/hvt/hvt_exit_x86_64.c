@@ -6,7 +6,9 @@
  * the kernel.  kvm-pvm specifics (docs/kvm-pvm.md): a guest write to
  * memory the host mapped read-only is an MMIO exit, not EFAULT, and is
  * reported as the same translation fault; x87/SSE instructions end in an
- * emulation failure, which is diagnosed.
+ * emulation failure, which is diagnosed.  Either can also be the guest's
+ * first touch of memory on demand (hvt_kvm_slot.c): then the slot is
+ * registered and the access completed, or the instruction run again.
  */
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -56,10 +58,33 @@ static int hvt_exit_io(struct tender *t, int *status, struct tender_err *err)
     return hvt_hypercall(t, HVT_HYPERCALL_NR(port), value, status, err);
 }
 
-static int hvt_exit_mmio(const struct hvt *h, struct tender_err *err)
+/* An MMIO access to memory on demand, done on guest memory: KVM hands the
+ * data read to the instruction it emulates when KVM_RUN resumes. */
+static void hvt_exit_mmio_memory(struct hvt *h)
+{
+    struct kvm_run *run = h->run;
+    uint8_t *at = h->mem + run->mmio.phys_addr;
+
+    if (run->mmio.is_write)
+        memcpy(at, run->mmio.data, run->mmio.len);
+    else
+        memcpy(run->mmio.data, at, run->mmio.len);
+}
+
+static int hvt_exit_mmio(struct hvt *h, struct tender_err *err)
 {
     const struct kvm_run *run = h->run;
     uint64_t addr = run->mmio.phys_addr;
+    int rc;
+
+    if (run->mmio.len <= sizeof(run->mmio.data)) {
+        rc = hvt_kvm_slot_touch(h, addr, run->mmio.len, err);
+        if (rc != 0) {
+            if (rc > 0)
+                hvt_exit_mmio_memory(h);
+            return rc < 0 ? -1 : 0;
+        }
+    }
 
     /* hvt has no MMIO devices: RAM here means a page the host made RO. */
     if (addr < h->mem_size)
@@ -72,15 +97,24 @@ static int hvt_exit_mmio(const struct hvt *h, struct tender_err *err)
             (unsigned long long)hvt_pc(h));
 }
 
-static int hvt_exit_internal(const struct hvt *h, struct tender_err *err)
+static int hvt_exit_internal(struct hvt *h, struct tender_err *err)
 {
     const struct kvm_run *run = h->run;
-    uint64_t rip = hvt_pc(h);
+    uint64_t rip;
     uint8_t insn[INSN_MAX];
     const uint8_t *p;
     size_t n = 0, len;
     char hex[3 * INSN_MAX + 1] = "";
+    int rc;
 
+    /* Perhaps a first touch of memory on demand: once it is there, the
+     * instruction runs again natively (if it fails again, it is not). */
+    if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+        rc = hvt_kvm_slot_rest_online(h, err);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+    }
+    rip = hvt_pc(h);
     if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION)
         return tender_err_set(err, "KVM: internal error exit: "
                 "suberror=0x%x, rip=0x%llx", run->internal.suberror,

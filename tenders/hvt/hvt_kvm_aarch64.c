@@ -19,6 +19,15 @@ void hvt_kvm_arch_open(struct hvt *h)
     (void)h;
 }
 
+/* Not here: a first touch by an instruction whose data abort carries no
+ * syndrome (a load/store pair, SIMD) would end KVM_RUN with an error
+ * rather than an exit the tender could complete. */
+bool hvt_kvm_arch_on_demand(struct hvt *h)
+{
+    (void)h;
+    return false;
+}
+
 int hvt_kvm_arch_vcpu(struct hvt *h, struct tender_err *err)
 {
     struct kvm_vcpu_init init;

@@ -11,7 +11,9 @@
  * It also offers the I/O rings (HVT_FEATURE_IO_RINGS, hvt_ring.c);
  * solo5-hvt-debug and the test tenders do not, and their guests use
  * hypercalls.  On aarch64 neither is offered: the guest runs at EL1 and
- * uses hypercalls, as upstream's.
+ * uses hypercalls, as upstream's.  Guest memory past the image's first
+ * MiBs and below the stack gets its KVM slot when the guest first touches
+ * it (hvt_kvm_slot.c; x86_64).
  */
 #include <stdlib.h>
 
@@ -25,6 +27,7 @@ int main(int argc, char **argv)
         .user_mode = hvt_cpu_has_user_mode,
         .user_start = true,
         .io_rings = true,
+        .mem_on_demand = true,
         .ring_kick_fd = -1, .ring_rx_fd = -1, .ring_poll_fd = -1,
         .ring_watch_fd = -1, .busy_poll_us = HVT_BUSY_POLL_US_DEFAULT,
     };

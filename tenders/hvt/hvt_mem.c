@@ -122,7 +122,8 @@ static void *hvt_mem_map_anon(uint64_t bytes, struct tender_err *err)
 int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
 {
     struct hvt *h = hvt_of(t);
-    uint64_t check;
+    struct tender_err ignored;
+    uint64_t check, kernel_end;
     bool adjusted;
     void *p;
 
@@ -142,7 +143,12 @@ int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
     t->mem.base = 0;
     t->mem.size = bytes;
     t->mem.min_load = HVT_GUEST_MIN_BASE;
-    hvt_mem_prefault_start(t);
+    /* Where the image will end (an image the loader will refuse: all of
+     * guest memory, which is never used). */
+    if (tender_elf_check(&t->elf, &t->mem, &kernel_end, &ignored) != 0)
+        kernel_end = bytes;
+    hvt_mem_prefault_start(h, kernel_end);
+    hvt_kvm_slot_plan(h, kernel_end);
     return hvt_kvm_init(h, err);
 }
 

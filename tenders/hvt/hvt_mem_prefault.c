@@ -51,17 +51,13 @@ static bool hvt_prefault_range(const struct hvt *h, uint64_t kernel_end,
     return h->mem_size > 2 * HVT_MEM_ALIGN && *end > *start;
 }
 
-void hvt_mem_prefault_start(struct tender *t)
+void hvt_mem_prefault_start(struct hvt *h, uint64_t kernel_end)
 {
-    struct hvt *h = hvt_of(t);
     struct hvt_prefault *p;
-    struct tender_err ignored;
-    uint64_t kernel_end, start, end;
+    uint64_t start, end;
     pthread_attr_t attr;
 
-    /* An image the loader will refuse is not worth a thread. */
-    if (tender_elf_check(&t->elf, &t->mem, &kernel_end, &ignored) != 0 ||
-            !hvt_prefault_range(h, kernel_end, &start, &end))
+    if (!hvt_prefault_range(h, kernel_end, &start, &end))
         return;
     p = calloc(1, sizeof(*p));
     if (p == NULL || pthread_attr_init(&attr) != 0) {

@@ -12,6 +12,10 @@
  *   ioctl            fd == the vCPU fd, request == hvt_pc_ioctl  the pc for
  *                    (x86_64 KVM_GET_REGS, aarch64             fatal exits
  *                    KVM_GET_ONE_REG)
+ *   ioctl            fd == the VM fd, request ==               memory on
+ *                    KVM_SET_USER_MEMORY_REGION, only while    demand
+ *                    guest memory has a part on demand         (hvt_kvm_
+ *                                                              slot.c)
  *   write            fd == 1                                   PUTS
  *   write            fd == 2                                   messages
  *   exit_group       -                                         exit
@@ -54,8 +58,11 @@
  * signal an eventfd on a guest write, nothing more.)
  *
  * Not allowed, among everything else: any other ioctl (no new vCPU, no
- * memory slot changes, no KVM_SET_REGS), mmap/mprotect (guest memory keeps
- * its protections), open, socket, exec.  Block sizes and alignment are
+ * memory slot changes but the one for memory on demand, whose struct the
+ * filter cannot see: it could only map more of the tender's own memory
+ * into the guest, which a tender running the attacker's code has anyway;
+ * no KVM_SET_REGS), mmap/mprotect (guest memory keeps its protections),
+ * open, socket, exec.  Block sizes and alignment are
  * checked by the hypercall handler before pread/pwrite.
  *
  * The filter is built as BPF before it is installed, so that nothing needs
@@ -96,16 +103,20 @@ static const struct tender_seccomp_rule hvt_block_rules[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define N_CORE (N(hvt_core_rules) + 1 + 10)
+#define N_CORE (N(hvt_core_rules) + 2 + 10)
 
-/* The core rules, the architecture's pc read, plus the rings' when offered
- * (their fds are constants). */
+/* The core rules, the architecture's pc read, the slot for memory on
+ * demand while there is one to come, plus the rings' when offered (their
+ * fds are constants). */
 static size_t hvt_seccomp_core(const struct hvt *h,
         struct tender_seccomp_rule *rules)
 {
     const struct tender_seccomp_rule pc = {
         TENDER_SYSCALL(ioctl), 2, { TENDER_FD_IS(TENDER_SV_VCPUFD),
             TENDER_ARG_IS(1, hvt_pc_ioctl) } };
+    const struct tender_seccomp_rule slot = {
+        TENDER_SYSCALL(ioctl), 2, { TENDER_ARG_IS(0, (uint64_t)h->vm_fd),
+            TENDER_ARG_IS(1, KVM_SET_USER_MEMORY_REGION) } };
     const struct tender_seccomp_rule ring[] = {
         { TENDER_SYSCALL(read), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_kick_fd) } },
         { TENDER_SYSCALL(epoll_pwait), 1, { TENDER_ARG_IS(0, (uint64_t)h->ring_poll_fd) } },
@@ -121,9 +132,11 @@ static size_t hvt_seccomp_core(const struct hvt *h,
     };
     size_t n = N(hvt_core_rules);
 
-    _Static_assert(N(ring) == N_CORE - N(hvt_core_rules) - 1, "N_CORE");
+    _Static_assert(N(ring) == N_CORE - N(hvt_core_rules) - 2, "N_CORE");
     memcpy(rules, hvt_core_rules, sizeof(hvt_core_rules));
     rules[n++] = pc;
+    if (h->slot.low_end < h->slot.high_start && !h->slot.rest_online)
+        rules[n++] = slot;
     if (h->ring == NULL)
         return n;
     memcpy(rules + n, ring, sizeof(ring));

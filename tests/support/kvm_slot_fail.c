@@ -1,11 +1,12 @@
 /*
- * kvm_slot_fail.c: an LD_PRELOAD library for tests/faults/test_kvm_slot.py.
+ * kvm_slot_fail.c: an LD_PRELOAD library for the tests of solo5-hvt's memory
+ * slots (tests/faults/test_kvm_slot.py, tests/hvt/test_mem_on_demand.py).
  *
  * Fails KVM_SET_USER_MEMORY_REGION for the slot named by KVM_SLOT_FAIL
- * ("0" guest memory, "1" the I/O rings) with ENOMEM, as a kernel short of
- * memory for the slot's reverse map would; passes every other ioctl on.
- * solo5-hvt registers slot 0 on a helper thread (hvt_kvm_slot.c): the
- * failure must still end the start with one line, before the guest runs.
+ * ("0" guest memory or its start, "1" the I/O rings, "2" the stack's, "3"
+ * memory on demand: tenders/hvt/hvt_kvm_slot.c) with ENOMEM, as a kernel
+ * short of memory for the slot's reverse map would; passes every other
+ * ioctl on.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
