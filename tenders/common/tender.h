@@ -69,6 +69,11 @@ struct tender_backend {
     uint64_t default_mem_mib;
     size_t cmdline_size;        /* bytes reserved, the NUL included */
     const struct tender_module *const *modules; /* NULL-terminated */
+    /* Optional: once the tender knows it will run a KERNEL, before it reads
+     * anything: starts what needs nothing from the image or the options,
+     * in the background.  It reports no error: what fails there fails
+     * again where it is needed, and is reported then. */
+    void (*prepare)(struct tender *t);
     /* Turns --mem (MiB, > 0) into bytes by the backend's rule. */
     int (*mem_size)(uint64_t mib, uint64_t *bytes, struct tender_err *err);
     /* Allocates guest memory of `bytes`; fills in t->mem. */

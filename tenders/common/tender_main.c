@@ -307,6 +307,8 @@ int tender_main(const struct tender_backend *b, int argc, char **argv,
         return 1;
     }
     t.kernel = argv[kernel_idx];
+    if (b->prepare != NULL)
+        b->prepare(&t);
     if (open_kernel(&t) != 0 || second_pass(&t, kernel_idx, argv) != 0)
         return 1;
 

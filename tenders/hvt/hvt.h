@@ -71,6 +71,9 @@ struct hvt_affinity {
     int excluded;               /* the CPU the I/O thread avoids now */
 };
 void hvt_affinity_init(struct hvt_affinity *a);
+/* hvt_helper.c: a helper thread for the start's background work, started
+ * on another CPU than the caller's; 0, or -1 if it could not be. */
+int hvt_helper_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 void hvt_affinity_note_vcpu(struct hvt_affinity *a);
 void hvt_affinity_avoid_vcpu(struct hvt_affinity *a);
 
@@ -99,6 +102,7 @@ struct hvt_kvm_slot {
 
 struct hvt {
     int kvm_fd, vm_fd, vcpu_fd;
+    int kvm_open_errno;         /* hvt_kvm_prepare()'s open, if it failed */
     struct hvt_kvm_slot slot;   /* guest memory's slots */
     struct kvm_run *run;        /* the vCPU's shared run area */
     size_t run_size;
@@ -186,7 +190,10 @@ extern const struct tender_module hvt_module_core;
 int hvt_parse_busy_poll(const char *value, uint32_t *us,
         struct tender_err *err);
 
-/* hvt_kvm.c: the VM, its memory slot (hvt_kvm_slot.c) and the vCPU. */
+/* hvt_kvm.c: /dev/kvm opened early (the backend's prepare: the
+ * architecture's hvt_kvm_arch_open() then starts), the VM, its memory
+ * slots (hvt_kvm_slot.c) and the vCPU. */
+void hvt_kvm_prepare(struct tender *t);
 int hvt_kvm_init(struct hvt *h, struct tender_err *err);
 /* hvt_kvm_slot.c: hvt_kvm_slot_plan() picks the slots (before the VM
  * exists), hvt_kvm_slot_start() registers them in the background; slot 1

@@ -20,6 +20,7 @@ const struct tender_backend hvt_backend = {
     .default_mem_mib = 512,
     .cmdline_size = HVT_CMDLINE_SIZE,
     .modules = hvt_modules,
+    .prepare = hvt_kvm_prepare,
     .mem_size = hvt_mem_size,
     .mem_setup = hvt_mem_setup,
     .protect = hvt_protect,

@@ -27,21 +27,38 @@ int hvt_kvm_need(const struct hvt *h, int cap, const char *name,
 
 static int hvt_kvm_vcpu(struct hvt *h, struct tender_err *err);
 
+/*
+ * /dev/kvm is opened as soon as the tender knows it will run a unikernel,
+ * so that the architecture's background work (x86_64: the supported
+ * CPUID, the costliest step of a start) overlaps with reading the image,
+ * the options and the memory cgroup.  Failures are reported by
+ * hvt_kvm_init(), where they always were.
+ */
+void hvt_kvm_prepare(struct tender *t)
+{
+    struct hvt *h = hvt_of(t);
+
+    h->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+    h->kvm_open_errno = errno;
+    if (h->kvm_fd >= 0 &&
+            ioctl(h->kvm_fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION_REQUIRED &&
+            ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) > 0)
+        hvt_kvm_arch_open(h);
+}
+
 int hvt_kvm_init(struct hvt *h, struct tender_err *err)
 {
     int rc;
 
-    h->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
     if (h->kvm_fd < 0)
         return tender_err_set(err, "Could not open: %s: %s", KVM_DEV,
-                strerror(errno));
+                strerror(h->kvm_open_errno));
     rc = ioctl(h->kvm_fd, KVM_GET_API_VERSION, 0);
     if (rc != KVM_API_VERSION_REQUIRED)
         return tender_err_set(err, "KVM: API version is %d, %d required",
                 rc, KVM_API_VERSION_REQUIRED);
     if (hvt_kvm_need(h, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", err))
         return -1;
-    hvt_kvm_arch_open(h);
     h->vm_fd = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
     if (h->vm_fd < 0)
         return tender_err_set(err, "KVM: KVM_CREATE_VM: %s", strerror(errno));

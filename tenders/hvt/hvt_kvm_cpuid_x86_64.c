@@ -42,7 +42,6 @@ static void *hvt_kvm_cpuid_fetch(void *arg)
 void hvt_kvm_arch_open(struct hvt *h)
 {
     struct hvt_kvm_cpuid *c = calloc(1, sizeof(*c));
-    pthread_attr_t attr;
 
     if (c == NULL)
         return;
@@ -55,13 +54,7 @@ void hvt_kvm_arch_open(struct hvt *h)
     c->kvm_fd = h->kvm_fd;
     c->cpuid->nent = HVT_KVM_CPUID_MAX;
     h->kvm_cpuid = c;
-    /* One ioctl: a small stack is plenty. */
-    if (pthread_attr_init(&attr) != 0)
-        return;
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    c->started = pthread_create(&c->thread, &attr, hvt_kvm_cpuid_fetch,
-            c) == 0;
-    pthread_attr_destroy(&attr);
+    c->started = hvt_helper_start(&c->thread, hvt_kvm_cpuid_fetch, c) == 0;
 }
 
 int hvt_kvm_supported_cpuid(struct hvt *h, struct kvm_cpuid2 **cpuid,

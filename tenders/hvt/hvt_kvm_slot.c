@@ -98,18 +98,11 @@ static void *hvt_kvm_slot_add(void *arg)
 
 void hvt_kvm_slot_start(struct hvt *h)
 {
-    pthread_attr_t attr;
-
     if (hvt_kvm_slot_has_rest(h) && !hvt_kvm_arch_on_demand(h))
         h->slot.low_end = h->slot.high_start = h->mem_size;
     h->slot.pending = true;
-    /* Two ioctls: a small stack is plenty. */
-    if (pthread_attr_init(&attr) != 0)
-        return;
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    h->slot.started = pthread_create(&h->slot.thread, &attr,
-            hvt_kvm_slot_add, h) == 0;
-    pthread_attr_destroy(&attr);
+    h->slot.started = hvt_helper_start(&h->slot.thread, hvt_kvm_slot_add,
+            h) == 0;
 }
 
 void hvt_kvm_slot_later(struct hvt *h, uint64_t gpa, uint64_t size,

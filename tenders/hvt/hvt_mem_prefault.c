@@ -55,22 +55,17 @@ void hvt_mem_prefault_start(struct hvt *h, uint64_t kernel_end)
 {
     struct hvt_prefault *p;
     uint64_t start, end;
-    pthread_attr_t attr;
 
     if (!hvt_prefault_range(h, kernel_end, &start, &end))
         return;
     p = calloc(1, sizeof(*p));
-    if (p == NULL || pthread_attr_init(&attr) != 0) {
-        free(p);
+    if (p == NULL)
         return;
-    }
     *p = (struct hvt_prefault){ .mem = h->mem, .start = start, .end = end };
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    if (pthread_create(&p->thread, &attr, hvt_prefault_run, p) == 0)
+    if (hvt_helper_start(&p->thread, hvt_prefault_run, p) == 0)
         h->prefault = p;
     else
         free(p);
-    pthread_attr_destroy(&attr);
 }
 
 void hvt_mem_prefault_join(struct hvt *h)
