@@ -35,6 +35,7 @@ ONLY = {
     "test_cpuid": {"hvt"},
     "test_blk_fault": {"hvt", "spt"},
     "test_memfill": {"hvt", "spt"},
+    "test_ondemand": {"hvt", "spt"},
     "test_crowd": {"hvt", "spt"},
     "test_xen_pagetables": {"xen"},
 }
@@ -45,6 +46,7 @@ ONLY_ARCH = {
     "test_spt_leak": "x86_64",
     "test_cpuid": "x86_64",
     "test_entry_state": "x86_64",
+    "test_ondemand": "x86_64",
     "test_mmio_hostile": "aarch64",
     "test_xen_pagetables": "x86_64",
 }
