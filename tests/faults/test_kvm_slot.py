@@ -26,7 +26,12 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_hello(shim: Path, slot: int | None, mem: int) -> GuestRun:
-    argv = [tender("hvt").binary, f"--mem={mem}", guest_path("test_hello", "hvt"), "Hello_Solo5"]
+    argv: list[str | Path] = [
+        tender("hvt").binary,
+        f"--mem={mem}",
+        guest_path("test_hello", "hvt"),
+        "Hello_Solo5",
+    ]
     return run(argv, env=failing_env(shim, slot))
 
 

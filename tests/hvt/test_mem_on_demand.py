@@ -55,7 +55,13 @@ def disk(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def touch(kernel: Path, how: str, disk: Path, env: dict[str, str] | None = None) -> GuestRun:
-    argv = [tender("hvt").binary, f"--mem={MEM_MIB}", f"--block:storage={disk}", kernel, how]
+    argv: list[str | Path] = [
+        tender("hvt").binary,
+        f"--mem={MEM_MIB}",
+        f"--block:storage={disk}",
+        kernel,
+        how,
+    ]
     return run(argv, env=env)
 
 
@@ -94,7 +100,7 @@ def test_first_touch_at_cpl0(how: str, disk: Path) -> None:
 def test_untouched_memory_gets_no_slot(shim: Path) -> None:
     """A guest that never touches it never has the slot registered (its
     registration fails here, unseen), at the default 512 MiB."""
-    argv = [tender("hvt").binary, guest_path("test_hello", "hvt"), "Hello_Solo5"]
+    argv: list[str | Path] = [tender("hvt").binary, guest_path("test_hello", "hvt"), "Hello_Solo5"]
     result = run(argv, env=dict(failing_env(shim, 3)))
     assert result.status == 0 and "Hello_Solo5" in result.stdout, result.describe()
     assert result.stderr == "", result.describe()
@@ -104,7 +110,11 @@ def test_untouched_memory_gets_no_slot(shim: Path) -> None:
 def test_small_memory_is_registered_at_start(mem: int, shim: Path) -> None:
     """Below 32 MiB on demand there is no slot 3 (nor 2): all of memory is
     slot 0, and a guest that fills it never needs another."""
-    argv = [tender("hvt").binary, f"--mem={mem}", guest_path("test_memfill", "hvt")]
+    argv: list[str | Path] = [
+        tender("hvt").binary,
+        f"--mem={mem}",
+        guest_path("test_memfill", "hvt"),
+    ]
     for slot in (2, 3):
         result = run(argv, env=dict(failing_env(shim, slot)))
         check_success(result)
