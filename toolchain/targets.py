@@ -147,6 +147,13 @@ class Target:
     linker_notes: tuple[LinkerNote, ...] = ()
     # Headers of the platform installed with the bindings (and used by them).
     public_headers: HostHeaders | None = None
+    # Non-zero (bytes): a segment that reaches past the first `huge_page`
+    # bytes, or a read-only data segment of half of it or more, starts on a
+    # page of this size, so that no such page mixes two segments'
+    # permissions (hvt: the tender maps a guest 2 MiB page of one permission
+    # with one entry, which KVM's shadow paging maps at one fault instead of
+    # one per 8 KiB pages; docs/performance.md, "Round 8").
+    huge_page: int = 0
 
     @property
     def has_abi_note(self) -> bool:
@@ -242,7 +249,8 @@ TARGETS: dict[str, Target] = {
             arches=ALL_ARCHES,
         ),
         Target(
-            "hvt", 1, 2, PF_X, True, "hardware virtualised tender (KVM)", arches=ALL_ARCHES
+            "hvt", 1, 2, PF_X, True, "hardware virtualised tender (KVM)", arches=ALL_ARCHES,
+            huge_page=0x200000,
         ),
         Target(
             "spt", 2, 2, PF_R | PF_X, False, "sandboxed process tender (seccomp)",

@@ -218,3 +218,56 @@ def check_layout(uk: Path, target: targets.Target) -> None:
         bss = [s for s in segments if s["p_type"] == "PT_LOAD"][-1]
         bss_end = bss["p_vaddr"] + bss["p_memsz"]
         assert values["_end"] == bss_end + -bss_end % abi.PAGE_SIZE
+
+
+BIG_RODATA = "const char big_rodata[1 << 20] = { 1 };\n"
+
+
+@pytest.fixture(scope="module")
+def big_rodata(objects: Path) -> Path:
+    (objects / "big.c").write_text(BIG_RODATA)
+    result = run(["cc", "-c", "-O2", "-fno-pie", "big.c", "-o", "big.o"], cwd=objects)
+    assert result.returncode == 0, result.stderr
+    return objects / "big.o"
+
+
+def loads_by_flags(uk: Path) -> dict[int, int]:
+    """The first address of each PT_LOAD that has bytes, by its flags."""
+    with uk.open("rb") as stream:
+        segments = list(ELFFile(stream).iter_segments())
+    firsts: dict[int, int] = {}
+    for s in segments:
+        if s["p_type"] == "PT_LOAD" and s["p_memsz"] > 0:
+            firsts.setdefault(s["p_flags"], s["p_vaddr"])
+    return firsts
+
+
+@pytest.mark.parametrize("name", list(targets.TARGETS))
+def test_huge_page_layout(stage: Path, objects: Path, fake_bindings: Path, big_rodata: Path,
+                          name: str) -> None:
+    """hvt (target.huge_page): a read-only data segment of 1 MiB or more,
+    and whatever follows it past the first 2 MiB, start on a 2 MiB page of
+    their own, so that no 2 MiB page holds two segments' permissions; a
+    small unikernel keeps its 4 KiB layout.  Other targets: 4 KiB pages."""
+    target = targets.TARGETS[name]
+    lds = stage / "lib" / TRIPLE / f"solo5_{name}.lds"
+    layouts = {}
+    for size, extra in (("small", []), ("big", [big_rodata])):
+        out = fake_bindings / f"uk-{size}.{name}"
+        result = run(["ld", "-nostdlib", "-static", "-z", "max-page-size=0x1000", "-T", lds,
+                      fake_bindings / f"{name}.o", objects / "main.o", objects / "manifest.o",
+                      *extra, "-o", out])
+        assert (result.returncode, result.stderr) == (0, "")
+        check_layout(out, target)
+        layouts[size] = loads_by_flags(out)
+    rw = targets.PF_R | targets.PF_W
+    if not target.separate_rodata:
+        return
+    small, big = layouts["small"], layouts["big"]
+    assert small[targets.PF_R] < 2 << 20 and small[rw] < 2 << 20
+    if target.huge_page:
+        assert big[targets.PF_R] % target.huge_page == 0
+        assert big[rw] % target.huge_page == 0
+        assert big[rw] - big[targets.PF_R] >= 1 << 20
+    else:
+        assert big[targets.PF_R] < 2 << 20
