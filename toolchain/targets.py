@@ -147,12 +147,14 @@ class Target:
     linker_notes: tuple[LinkerNote, ...] = ()
     # Headers of the platform installed with the bindings (and used by them).
     public_headers: HostHeaders | None = None
-    # Non-zero (bytes): a segment that reaches past the first `huge_page`
-    # bytes, or a read-only data segment of half of it or more, starts on a
-    # page of this size, so that no such page mixes two segments'
-    # permissions (hvt: the tender maps a guest 2 MiB page of one permission
-    # with one entry, which KVM's shadow paging maps at one fault instead of
-    # one per 8 KiB pages; docs/performance.md, "Round 8").
+    # Non-zero (bytes): read-only data of half this size or more, or that
+    # starts past the first `huge_page` bytes, and data that starts past
+    # them, start on a page of this size, so that text, read-only data and
+    # data never share one (hvt: the tender maps a guest 2 MiB page of one
+    # permission with one entry, which KVM's shadow paging maps at one
+    # fault instead of one per 8 KiB pages; docs/performance.md, "Round
+    # 8").  The TLS image and .bss follow the data as before: a non-empty
+    # .tdata (read-only) still shares the data's last page.
     huge_page: int = 0
 
     @property

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -133,5 +134,7 @@ int main(int argc, char **argv)
 
     backend.name = "solo5-hvt-debug";
     backend.modules = hvt_debug_modules;
-    return tender_main(&backend, argc, argv, &hvt);
+    /* exit(), not return: helper threads may still use `hvt` in this
+     * frame after a set-up error (hvt_main.c). */
+    exit(tender_main(&backend, argc, argv, &hvt));
 }

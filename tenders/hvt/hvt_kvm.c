@@ -34,10 +34,8 @@ static int hvt_kvm_vcpu(struct hvt *h, struct tender_err *err);
  * the options and the memory cgroup.  Failures are reported by
  * hvt_kvm_init(), where they always were.
  */
-void hvt_kvm_prepare(struct tender *t)
+static void hvt_kvm_open(struct hvt *h)
 {
-    struct hvt *h = hvt_of(t);
-
     h->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
     h->kvm_open_errno = errno;
     if (h->kvm_fd >= 0 &&
@@ -46,10 +44,18 @@ void hvt_kvm_prepare(struct tender *t)
         hvt_kvm_arch_open(h);
 }
 
+void hvt_kvm_prepare(struct tender *t)
+{
+    hvt_kvm_open(hvt_of(t));
+}
+
 int hvt_kvm_init(struct hvt *h, struct tender_err *err)
 {
     int rc;
 
+    /* Not prepared (a harness that sets up a struct hvt by hand). */
+    if (h->kvm_fd < 0 && h->kvm_open_errno == 0)
+        hvt_kvm_open(h);
     if (h->kvm_fd < 0)
         return tender_err_set(err, "Could not open: %s: %s", KVM_DEV,
                 strerror(h->kvm_open_errno));

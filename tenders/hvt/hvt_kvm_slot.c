@@ -98,7 +98,10 @@ static void *hvt_kvm_slot_add(void *arg)
 
 void hvt_kvm_slot_start(struct hvt *h)
 {
-    if (hvt_kvm_slot_has_rest(h) && !hvt_kvm_arch_on_demand(h))
+    /* Unplanned (a rejected image, a harness), or nothing on demand after
+     * all: one slot for all of guest memory. */
+    if (h->slot.low_end == 0 ||
+            (hvt_kvm_slot_has_rest(h) && !hvt_kvm_arch_on_demand(h)))
         h->slot.low_end = h->slot.high_start = h->mem_size;
     h->slot.pending = true;
     h->slot.started = hvt_helper_start(&h->slot.thread, hvt_kvm_slot_add,

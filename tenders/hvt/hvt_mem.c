@@ -143,12 +143,12 @@ int hvt_mem_setup(struct tender *t, uint64_t bytes, struct tender_err *err)
     t->mem.base = 0;
     t->mem.size = bytes;
     t->mem.min_load = HVT_GUEST_MIN_BASE;
-    /* Where the image will end (an image the loader will refuse: all of
-     * guest memory, which is never used). */
-    if (tender_elf_check(&t->elf, &t->mem, &kernel_end, &ignored) != 0)
-        kernel_end = bytes;
-    hvt_mem_prefault_start(h, kernel_end);
-    hvt_kvm_slot_plan(h, kernel_end);
+    /* Where the image will end.  An image the loader will refuse gets no
+     * prefault and one slot: the start ends at the loader's error. */
+    if (tender_elf_check(&t->elf, &t->mem, &kernel_end, &ignored) == 0) {
+        hvt_mem_prefault_start(h, kernel_end);
+        hvt_kvm_slot_plan(h, kernel_end);
+    }
     return hvt_kvm_init(h, err);
 }
 

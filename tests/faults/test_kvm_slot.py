@@ -11,11 +11,15 @@ the guest runs: tests/hvt/test_mem_on_demand.py.)"""
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import pytest
+from hvt.hvt_env import requires_hvt
 from support.guest import GuestRun, guest_path, run, tender
 from support.kvm_slot import build_shim, failing_env
+
+pytestmark = requires_hvt
 
 REGION = "KVM: KVM_SET_USER_MEMORY_REGION"
 
@@ -41,7 +45,15 @@ def run_hello(shim: Path, slot: int | None, mem: int) -> GuestRun:
         (0, 512, f"{REGION}: Cannot allocate memory"),
         (0, 8, f"{REGION}: Cannot allocate memory"),
         (1, 512, f"{REGION} (I/O rings): Cannot allocate memory"),
-        (2, 512, f"{REGION} (guest stack): Cannot allocate memory"),
+        # Memory on demand (x86_64, tests/hvt/test_mem_on_demand.py).
+        pytest.param(
+            2,
+            512,
+            f"{REGION} (guest stack): Cannot allocate memory",
+            marks=pytest.mark.skipif(
+                platform.machine() != "x86_64", reason="memory on demand is x86_64's"
+            ),
+        ),
     ],
 )
 def test_slot_failure_stops_the_start(shim: Path, slot: int, mem: int, message: str) -> None:

@@ -7,6 +7,8 @@
  * drives it.  solo5-hvt itself has no option for this on purpose: the
  * choice is the tender's, never the user's.
  */
+#include <stdlib.h>
+
 #include "hvt.h"
 
 int main(int argc, char **argv)
@@ -17,5 +19,6 @@ int main(int argc, char **argv)
         .user_mode = false,
     };
 
-    return tender_main(&hvt_backend, argc, argv, &hvt);
+    /* exit(), not return: as solo5-hvt's main (hvt_main.c). */
+    exit(tender_main(&hvt_backend, argc, argv, &hvt));
 }

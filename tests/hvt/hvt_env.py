@@ -36,6 +36,23 @@ def kvm_problem() -> str | None:
     return None
 
 
+KVM_CHECK_EXTENSION = 0xAE03  # _IO(KVMIO, 0x03)
+
+
+def kvm_has_extension(cap: int) -> bool:
+    """Whether /dev/kvm says yes to KVM_CHECK_EXTENSION(cap)."""
+    try:
+        fd = os.open(KVM_DEV, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return fcntl.ioctl(fd, KVM_CHECK_EXTENSION, cap) > 0
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 # A missing solo5-hvt is a build failure, not a reason to skip: the run
 # helpers fail on it.  Only a host without usable KVM skips.
 _PROBLEM = kvm_problem()

@@ -45,6 +45,7 @@ KVM_RUN = 0xAE80
 KVM_SET_REGS = 0x4090AE82
 KVM_CREATE_VCPU = 0xAE41
 KVM_GET_SREGS = 0x8138AE83
+KVM_SET_USER_MEMORY_REGION = 0x4020AE46
 MSG_DONTWAIT = 0x40
 # solo5-hvt-debug's fixed fds (tenders/hvt/hvt_debug.h).
 DEBUG_FD_VCPU, DEBUG_FD_GDB, DEBUG_FD_CORE = 500, 501, 504
@@ -135,6 +136,31 @@ def test_allowed_call_is_not_killed() -> None:
         _, err = proc.communicate(timeout=30)
     assert status == 1
     assert b"epoll_pwait: Bad address" in err
+
+
+@pytest.mark.parametrize(
+    ("mem", "fd", "status"),
+    [
+        # All of guest memory registered at start: no slot changes at all.
+        ("--mem=2", "vm", STATUS_SIGSYS),
+        # Memory on demand still to come (x86_64): on the VM fd only.
+        ("--mem=64", "vm", 1),
+        ("--mem=64", "vcpu", STATUS_SIGSYS),
+    ],
+)
+def test_memory_slots_only_while_memory_on_demand_is_to_come(
+    mem: str, fd: str, status: int
+) -> None:
+    """KVM_SET_USER_MEMORY_REGION (tenders/hvt/hvt_kvm_slot.c) with a NULL
+    struct: allowed, it fails with EFAULT, which the tender's epoll_pwait
+    wrapper reports as its own failure (status 1, as in the control above)."""
+    with sleeping_tender(options=[mem]) as proc:
+        fds = {
+            "vm": fd_of(proc.pid, "anon_inode:kvm-vm"),
+            "vcpu": fd_of(proc.pid, "anon_inode:kvm-vcpu:0"),
+        }
+        got = status_after(proc, SYS_ioctl, (fds[fd], KVM_SET_USER_MEMORY_REGION, 0))
+    assert got == status
 
 
 # solo5-hvt-debug adds to the filter only the rule tables of the options

@@ -13,6 +13,7 @@ touches nothing there never has the slot registered."""
 
 from __future__ import annotations
 
+import platform
 import re
 from pathlib import Path
 
@@ -22,9 +23,20 @@ from support.guest import GuestRun, guest_path, run, tender
 from support.kvm_slot import build_shim, failing_env
 from support.paths import GUESTS
 
-from .hvt_env import requires_hvt
+from .hvt_env import kvm_has_extension, requires_hvt
 
-pytestmark = requires_hvt
+KVM_CAP_EXIT_ON_EMULATION_FAILURE = 204
+pytestmark = [
+    requires_hvt,
+    pytest.mark.skipif(
+        platform.machine() != "x86_64", reason="memory on demand is solo5-hvt's on x86_64 only"
+    ),
+    pytest.mark.skipif(
+        not kvm_has_extension(KVM_CAP_EXIT_ON_EMULATION_FAILURE),
+        reason="this KVM lacks KVM_CAP_EXIT_ON_EMULATION_FAILURE: solo5-hvt registers all "
+        "of guest memory at start",
+    ),
+]
 
 MIB = 1 << 20
 MEM_MIB = 64
