@@ -7,6 +7,8 @@
  * device setup).  tender_main() drives them in this order:
  *   0. fds 0, 1 and 2 open (/dev/null for a closed one: tender_main.c);
  *   1. first pass over argv: --help, --version, --, find KERNEL;
+ *   1a. the backend's optional prepare hook (background work that needs
+ *      nothing from KERNEL or the options: solo5-hvt opens /dev/kvm);
  *   2. open KERNEL, check its ABI1 note, load and validate its manifest;
  *   3. second pass: --mem= (core) and every other option offered to the
  *      modules in order; an option nobody takes is an error;
