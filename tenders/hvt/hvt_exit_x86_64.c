@@ -60,15 +60,19 @@ static int hvt_exit_io(struct tender *t, int *status, struct tender_err *err)
 
 /* An MMIO access to memory on demand, done on guest memory: KVM hands the
  * data read to the instruction it emulates when KVM_RUN resumes. */
-static void hvt_exit_mmio_memory(struct hvt *h)
+static int hvt_exit_mmio_memory(struct hvt *h, struct tender_err *err)
 {
     struct kvm_run *run = h->run;
-    uint8_t *at = h->mem + run->mmio.phys_addr;
+    uint8_t *at = hvt_gpa(h, run->mmio.phys_addr, run->mmio.len,
+            run->mmio.is_write ? HVT_WRITE : HVT_READ, err);
 
+    if (at == NULL)
+        return -1;
     if (run->mmio.is_write)
         memcpy(at, run->mmio.data, run->mmio.len);
     else
         memcpy(run->mmio.data, at, run->mmio.len);
+    return 0;
 }
 
 static int hvt_exit_mmio(struct hvt *h, struct tender_err *err)
@@ -79,11 +83,10 @@ static int hvt_exit_mmio(struct hvt *h, struct tender_err *err)
 
     if (run->mmio.len <= sizeof(run->mmio.data)) {
         rc = hvt_kvm_slot_touch(h, addr, run->mmio.len, err);
-        if (rc != 0) {
-            if (rc > 0)
-                hvt_exit_mmio_memory(h);
-            return rc < 0 ? -1 : 0;
-        }
+        if (rc > 0)
+            return hvt_exit_mmio_memory(h, err);
+        if (rc < 0)
+            return -1;
     }
 
     /* hvt has no MMIO devices: RAM here means a page the host made RO. */
