@@ -90,7 +90,6 @@ struct hvt_kvm_slot_later {
     const char *what;           /* for the error message */
 };
 struct hvt_kvm_slot {
-    bool pending;               /* started, not yet joined */
     bool started;               /* on its thread (else at the join) */
     pthread_t thread;
     int rc, error;              /* the first failed ioctl's, errno */

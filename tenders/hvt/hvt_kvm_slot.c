@@ -103,7 +103,6 @@ void hvt_kvm_slot_start(struct hvt *h)
     if (h->slot.low_end == 0 ||
             (hvt_kvm_slot_has_rest(h) && !hvt_kvm_arch_on_demand(h)))
         h->slot.low_end = h->slot.high_start = h->mem_size;
-    h->slot.pending = true;
     h->slot.started = hvt_helper_start(&h->slot.thread, hvt_kvm_slot_add,
             h) == 0;
 }
@@ -130,15 +129,11 @@ static int hvt_kvm_slot_add_later(struct hvt *h, struct tender_err *err)
 
 int hvt_kvm_slot_join(struct hvt *h, struct tender_err *err)
 {
-    if (!h->slot.pending)
-        return 0;
-    h->slot.pending = false;
-    if (h->slot.started) {
+    /* Once, from hvt_run(): hvt_kvm_init() started it. */
+    if (h->slot.started)
         pthread_join(h->slot.thread, NULL);
-        h->slot.started = false;
-    } else {
+    else
         hvt_kvm_slot_add(h);
-    }
     if (h->slot.rc != 0)
         return tender_err_set(err, "KVM: KVM_SET_USER_MEMORY_REGION%s: %s",
                 h->slot.failed, strerror(h->slot.error));
