@@ -794,17 +794,19 @@ int hvt_ring_drain(struct hvt *h, struct tender_err *err)
     return 0;
 }
 
-/* hvt_ring_at_exit(); *console tells whether console bytes went out. */
-static int hvt_ring_serve_exit(struct hvt *h, bool *console,
+/* hvt_ring_at_exit(); *more tells whether the guest is likely to queue
+ * more at once: it was writing to its console or made a block request. */
+static int hvt_ring_serve_exit(struct hvt *h, bool *more,
         struct tender_err *err)
 {
     struct hvt_ring *r = h->ring;
-    bool work;
+    bool work, console;
 
     if (hvt_ring_block_take(r, false, &work, err) != 0)
         return -1;
-    if (hvt_console_out(h, console, err) != 0)
+    if (hvt_console_out(h, &console, err) != 0)
         return -1;
+    *more = work || console;
     for (unsigned i = 0; i < r->n_net; i++) {
         const struct hvt_ring_net *n = &r->area->net[r->net[i].handle];
 
@@ -829,17 +831,20 @@ static void hvt_ring_wake(struct hvt *h)
 /*
  * After a kick exit, which served all the guest had queued: a thread asleep
  * on the taps as well is left asleep (a frame wakes it; woken now, the host
- * would likely queue it on this CPU, behind the guest's spin), unless the
- * guest was writing to its console: more lines usually follow at once, and
- * an awake thread takes them without one exit each (bench_gc's 4000
- * lines: 5.7 -> 0.9 ms, spt 1.7).  One asleep on its kick alone (a full RX
- * ring the guest has just made room in, or before guest_on) is woken.
+ * would likely queue it on this CPU, behind the guest's spin), unless more
+ * is likely to follow at once (hvt_ring_serve_exit()): console lines
+ * (bench_gc's 4000 lines: 5.7 -> 0.9 ms, spt 1.7), or block requests, which
+ * a guest makes one after the other (left asleep, the thread had each of
+ * the first 64 served by a ~66 us kick exit: 4 ms of a 20 ms run of 4 KiB
+ * reads, docs/performance.md "Round 9").  One asleep on its kick alone (a
+ * full RX ring the guest has just made room in, or before guest_on) is
+ * woken.
  */
-static void hvt_ring_wake_unless_watching(struct hvt *h, bool console)
+static void hvt_ring_wake_unless_watching(struct hvt *h, bool more)
 {
     struct hvt_ring_area *a = h->ring->area;
 
-    if (!console && __atomic_load_n(&a->kick_wanted, __ATOMIC_SEQ_CST) &&
+    if (!more && __atomic_load_n(&a->kick_wanted, __ATOMIC_SEQ_CST) &&
             __atomic_load_n(&a->taps_watched, __ATOMIC_RELAXED))
         return;
     hvt_ring_wake(h);
@@ -862,13 +867,13 @@ int hvt_ring_kick_exit(struct hvt *h, struct tender_err *err)
 {
     struct hvt_ring_area *a = h->ring->area;
     struct kvm_ioeventfd kick = { .fd = -1 };
-    bool console;
+    bool more;
 
-    if (hvt_ring_serve_exit(h, &console, err) != 0)
+    if (hvt_ring_serve_exit(h, &more, err) != 0)
         return -1;
     __atomic_store_n(&a->kicks_served, ++h->ring_kick_exits,
             __ATOMIC_RELEASE);
-    hvt_ring_wake_unless_watching(h, console);
+    hvt_ring_wake_unless_watching(h, more);
     if (h->ring_kick_exits == HVT_RING_KICKS_BEFORE_IOEVENTFD) {
         hvt_exit_kick_ioeventfd(&kick);
         kick.fd = h->ring_kick_fd;
@@ -898,9 +903,9 @@ uint64_t hvt_ring_rx_ready(const struct hvt *h)
  * is nothing. */
 int hvt_ring_at_exit(struct hvt *h, struct tender_err *err)
 {
-    bool console;
+    bool more;
 
-    return hvt_ring_serve_exit(h, &console, err);
+    return hvt_ring_serve_exit(h, &more, err);
 }
 
 /* POLL: reads what the taps hold into the RX rings.  *ready is the set of

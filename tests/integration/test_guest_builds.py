@@ -22,6 +22,7 @@ ONLY = {
     "test_hostile": {"hvt"},
     "test_blk_hostile": {"spt"},
     "test_blk_hvt_raw": {"hvt"},
+    "test_blk_wake": {"hvt"},
     "test_ring_hostile": {"hvt"},
     "test_mmio_hostile": {"hvt"},
     "bench_blk": {"hvt", "spt"},
