@@ -80,6 +80,13 @@
  * always, before: 20 % of a CPU at 500 pings/s instead of 12 %,
  * docs/performance.md "Round 3"). */
 #define HVT_RING_SPIN_US 50
+/* ... and after waking a guest that waits in POLL with frames: its answer
+ * comes 40-90 us later (KVM_RUN's entry on kvm-pvm and the guest's work),
+ * after a 50 us spin, so the thread had gone to sleep and the guest's kick
+ * woke it again on an idle CPU, ~10-35 us more per exchange
+ * (docs/performance.md, "Round 9": ping RTT 85-168 -> 78-100 us, the
+ * tender's CPU 11-16 -> 11-13 %). */
+#define HVT_RING_SPIN_ANSWER_US 200
 /* From the start until the guest turns the rings on, at most. */
 #define HVT_RING_BOOT_SPIN_US 2000
 #define HVT_RING_SPIN_DENSE_US 200
@@ -122,7 +129,7 @@ struct hvt_ring {
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
     uint64_t spin_cycles;       /* the spin now: sparse or dense_cycles */
     uint64_t busy_cycles;       /* the pause loop after a block request */
-    uint64_t sparse_cycles, dense_cycles, dense_gap_cycles;
+    uint64_t sparse_cycles, dense_cycles, dense_gap_cycles, answer_cycles;
     uint64_t boot_spin_cycles;  /* HVT_RING_BOOT_SPIN_US */
     pthread_t thread;
     sem_t up;                   /* posted once the thread runs its own code */
@@ -270,6 +277,7 @@ int hvt_ring_layout(struct tender *t, struct hvt_ring **ring,
     r->sparse_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_US;
     r->dense_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_DENSE_US;
     r->dense_gap_cycles = h->cycle_hz / 1000000 * HVT_RING_DENSE_US;
+    r->answer_cycles = h->cycle_hz / 1000000 * HVT_RING_SPIN_ANSWER_US;
     r->spin_cycles = r->sparse_cycles;
     r->busy_cycles = h->cycle_hz / 1000000 * HVT_RING_BUSY_US;
     r->boot_spin_cycles = h->cycle_hz / 1000000 * HVT_RING_BOOT_SPIN_US;
@@ -698,8 +706,11 @@ static void *hvt_ring_thread(void *arg)
             /* Pairs with hvt_ring_poll_begin(): either it sees the frame
              * or this sees it polling. */
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
-            if (__atomic_load_n(&h->ring_polling, __ATOMIC_RELAXED))
+            if (__atomic_load_n(&h->ring_polling, __ATOMIC_RELAXED)) {
                 (void)!write(h->ring_rx_fd, &one, sizeof(one));
+                r->spin_cycles = r->spin_cycles > r->answer_cycles ?
+                    r->spin_cycles : r->answer_cycles;
+            }
         }
         if (pass.work || pass.rx) {
             block_last = pass.block;
