@@ -11,7 +11,8 @@ gc     bench_gc, a garbage-collected runtime's memory and console
        --hugepages, with the hugetlb pool grown for it (root)
 http   bench_tcp, a tiny HTTP server, driven by `ab` (apache2-utils) and
        flood ping from a namespace this makes (root), and its boot to exit
-       with --help
+       with --help; `ab` also with the threads pinned (PLACEMENTS), where
+       the host has two CPUs or more
 
 Every measure runs N rounds (default 5), the tenders in turn within a
 round, and prints the median with the spread (min-max) and the ratio of
@@ -21,6 +22,7 @@ medians.  Prints Markdown tables (docs/performance.md).  Not a test.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -152,9 +154,21 @@ AB_RUNS = (("ab -n500 -c1", 500, 1), ("ab -n2000 -c10", 2000, 10))
 AB_REPEATS = 5
 
 
-def ab_rate(ns: Netns, tender: str, name: str, n: int, c: int) -> float:
-    """Requests per second of one ab run, which must have no failures."""
-    out = sh(ns.command(["ab", "-q", "-n", str(n), "-c", str(c), "http://10.0.0.2/"]))
+# Pinned runs (two CPUs or more): ab on the last CPU allowed, the tender's
+# main thread (hvt's vCPU thread, spt's only one) on the first ("apart") or
+# on ab's ("with ab"); hvt's I/O thread keeps itself off its vCPU thread's
+# CPU (tenders/hvt/hvt_affinity.c).  Each placement gives about the same
+# rate run after run; free placement draws from them at random
+# (docs/performance.md, "Round 9").
+PLACEMENTS = ("apart", "with ab")
+PINNED_REPEATS = 3
+
+
+def ab_rate(ns: Netns, tender: str, name: str, n: int, c: int, cpu: int | None = None) -> float:
+    """Requests per second of one ab run (on `cpu` if given), which must
+    have no failures."""
+    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    out = sh(ns.command([*pin, "ab", "-q", "-n", str(n), "-c", str(c), "http://10.0.0.2/"]))
     failed = re.search(r"Failed requests:\s+(\d+)", out)
     if failed is None or failed.group(1) != "0":
         raise RuntimeError(f"{name} on {tender}: failed requests\n{out}")
@@ -175,8 +189,24 @@ def http_round(ns: Netns, tender: str, s: Samples, log: Path) -> None:
         ms = int(re.search(r"time (\d+)ms", out).group(1))  # type: ignore[union-attr]
         received = int(re.search(r"(\d+) received", out).group(1))  # type: ignore[union-attr]
         s.add("flood ping -c 10000", tender, received / ms * 1000)
+        pinned_runs(ns, tender, proc.pid, s)
     finally:
         stop(proc)
+
+
+def pinned_runs(ns: Netns, tender: str, pid: int, s: Samples) -> None:
+    """The ab runs again per placement (PLACEMENTS); `pid` is the tender's,
+    and its main thread's id."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return
+    ab_cpu = cpus[-1]
+    for placement in PLACEMENTS:
+        os.sched_setaffinity(pid, {cpus[0] if placement == "apart" else ab_cpu})
+        for name, n, c in AB_RUNS:
+            for _ in range(PINNED_REPEATS):
+                rate = ab_rate(ns, tender, name, n, c, ab_cpu)
+                s.add(f"{name}, pinned, {placement}", tender, rate)
 
 
 def http_bench(rounds: int, runs: int) -> None:
@@ -196,6 +226,7 @@ def http_bench(rounds: int, runs: int) -> None:
             f"| {name}, /s | {h:.0f} ({s.spread(name, 'hvt')}) | "
             f"{v:.0f} ({s.spread(name, 'spt')}) | {h / v:.2f} |"
         )
+    print_pinned(s)
     bh, bs = boot["hvt"], boot["spt"]
     print(
         f"| boot to exit (--help), ms, {runs} runs: median (min) | "
@@ -204,6 +235,27 @@ def http_bench(rounds: int, runs: int) -> None:
         f"{bh['median_ns'] / bs['median_ns']:.2f} |"
     )
     print()
+
+
+def print_pinned(s: Samples) -> None:
+    """Rows per placement, then each tender's best placement against the
+    other's (nothing without two CPUs)."""
+    for name in [a[0] for a in AB_RUNS]:
+        best = {t: 0.0 for t in TENDERS}
+        for placement in PLACEMENTS:
+            measure = f"{name}, pinned, {placement}"
+            if (measure, "hvt") not in s.values:
+                return
+            h, v = s.median(measure, "hvt"), s.median(measure, "spt")
+            best = {"hvt": max(best["hvt"], h), "spt": max(best["spt"], v)}
+            print(
+                f"| {measure}, /s | {h:.0f} ({s.spread(measure, 'hvt')}) | "
+                f"{v:.0f} ({s.spread(measure, 'spt')}) | {h / v:.2f} |"
+            )
+        print(
+            f"| {name}, pinned, each tender's best placement, /s | {best['hvt']:.0f} | "
+            f"{best['spt']:.0f} | {best['hvt'] / best['spt']:.2f} |"
+        )
 
 
 def main() -> int:
