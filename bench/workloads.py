@@ -247,7 +247,7 @@ def print_pinned(s: Samples) -> None:
             if (measure, "hvt") not in s.values:
                 return
             h, v = s.median(measure, "hvt"), s.median(measure, "spt")
-            best = {"hvt": max(best["hvt"], h), "spt": max(best["spt"], v)}
+            best["hvt"], best["spt"] = max(best["hvt"], h), max(best["spt"], v)
             print(
                 f"| {measure}, /s | {h:.0f} ({s.spread(measure, 'hvt')}) | "
                 f"{v:.0f} ({s.spread(measure, 'spt')}) | {h / v:.2f} |"

@@ -80,12 +80,13 @@
  * always, before: 20 % of a CPU at 500 pings/s instead of 12 %,
  * docs/performance.md "Round 3"). */
 #define HVT_RING_SPIN_US 50
-/* ... and after waking a guest that waits in POLL with frames: its answer
- * comes 40-90 us later (KVM_RUN's entry on kvm-pvm and the guest's work),
- * after a 50 us spin, so the thread had gone to sleep and the guest's kick
- * woke it again on an idle CPU, ~10-35 us more per exchange
- * (docs/performance.md, "Round 9": ping RTT 85-168 -> 78-100 us, the
- * tender's CPU 11-16 -> 11-13 %). */
+/* ... and once a guest that waited in POLL has frames (answer_due): traced
+ * with pings, the guest re-entered KVM_RUN 30-33 us after the frame and
+ * queued its answer 40-90 us after that, when the thread, done spinning at
+ * 54-59 us, slept; the guest's kick woke it again on an idle CPU and the
+ * reply left at 102-129 us, against 69-71 with this spin
+ * (docs/performance.md, "Round 9": median RTT 134 -> 91-96 us; the
+ * tender's CPU at 500 pings/s 11-16 -> 16-19 %). */
 #define HVT_RING_SPIN_ANSWER_US 200
 /* From the start until the guest turns the rings on, at most. */
 #define HVT_RING_BOOT_SPIN_US 2000
@@ -126,8 +127,11 @@ struct hvt_ring {
     uint32_t block_done;        /* last completed request seq */
     int block_busy;             /* who serves it (hvt_ring_take()) */
     bool on;                    /* the guest set guest_on: taps are ours */
+    /* Set by the vCPU thread when POLL hands the guest frames: the I/O
+     * thread spins for the answer (HVT_RING_SPIN_ANSWER_US). */
+    bool answer_due;
     uint32_t heartbeat;         /* the thread's rounds (area->io_heartbeat) */
-    uint64_t spin_cycles;       /* the spin now: sparse or dense_cycles */
+    uint64_t spin_cycles;       /* the spin now: sparse, dense or answer */
     uint64_t busy_cycles;       /* the pause loop after a block request */
     uint64_t sparse_cycles, dense_cycles, dense_gap_cycles, answer_cycles;
     uint64_t boot_spin_cycles;  /* HVT_RING_BOOT_SPIN_US */
@@ -664,6 +668,19 @@ static uint64_t hvt_ring_nap(struct hvt_ring *r, struct hvt *h)
     return woke;
 }
 
+/* A guest in POLL got frames (from this thread or its own reads): its answer
+ * comes within HVT_RING_SPIN_ANSWER_US, so the spin lasts at least that
+ * long.  True if it was due. */
+static bool hvt_ring_await_answer(struct hvt_ring *r)
+{
+    if (!__atomic_load_n(&r->answer_due, __ATOMIC_RELAXED))
+        return false;
+    __atomic_store_n(&r->answer_due, false, __ATOMIC_RELAXED);
+    if (r->spin_cycles < r->answer_cycles)
+        r->spin_cycles = r->answer_cycles;
+    return true;
+}
+
 /* Whether an idle thread keeps spinning: for its spin after the last work,
  * and at boot until the guest turns the rings on. */
 static bool hvt_ring_spin_on(const struct hvt_ring *r, uint64_t idle_since,
@@ -706,13 +723,10 @@ static void *hvt_ring_thread(void *arg)
             /* Pairs with hvt_ring_poll_begin(): either it sees the frame
              * or this sees it polling. */
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
-            if (__atomic_load_n(&h->ring_polling, __ATOMIC_RELAXED)) {
+            if (__atomic_load_n(&h->ring_polling, __ATOMIC_RELAXED))
                 (void)!write(h->ring_rx_fd, &one, sizeof(one));
-                r->spin_cycles = r->spin_cycles > r->answer_cycles ?
-                    r->spin_cycles : r->answer_cycles;
-            }
         }
-        if (pass.work || pass.rx) {
+        if (hvt_ring_await_answer(r) || pass.work || pass.rx) {
             block_last = pass.block;
             idle_since = hvt_host_cycles();
             continue;
@@ -846,10 +860,10 @@ static void hvt_ring_wake(struct hvt *h)
  * is likely to follow at once (hvt_ring_serve_exit()): console lines
  * (bench_gc's 4000 lines: 5.7 -> 0.9 ms, spt 1.7), or block requests, which
  * a guest makes one after the other (left asleep, the thread had each of
- * the first 64 served by a ~66 us kick exit: 4 ms of a 20 ms run of 4 KiB
- * reads, docs/performance.md "Round 9").  One asleep on its kick alone (a
- * full RX ring the guest has just made room in, or before guest_on) is
- * woken.
+ * the first 64 served by a kick exit, 66 us apart: 4 ms of a 20 ms run of
+ * 4 KiB reads, docs/performance.md "Round 9").  One asleep on its kick
+ * alone (a full RX ring the guest has just made room in, or before
+ * guest_on) is woken.
  */
 static void hvt_ring_wake_unless_watching(struct hvt *h, bool more)
 {
@@ -946,10 +960,11 @@ int hvt_ring_poll_fill(struct hvt *h, uint64_t *ready,
 }
 
 /* POLL ends; with frames, the I/O thread is made sure to be awake for the
- * guest's answer.  The frame has woken it already (hvt_ring_wait_watch()),
- * but epoll lets it sleep on if the tap is empty again when it runs, as it
- * is once this thread has read it; the kick eventfd keeps it up.  Cheap:
- * the thread is already being woken, so no second wake-up of its CPU. */
+ * guest's answer, and to stay so (answer_due).  The frame has woken it
+ * already (hvt_ring_wait_watch()), but epoll lets it sleep on if the tap
+ * is empty again when it runs, as it is once this thread has read it; the
+ * kick eventfd keeps it up.  Cheap: the thread is already being woken, so
+ * no second wake-up of its CPU. */
 uint64_t hvt_ring_poll_end(struct hvt *h)
 {
     uint64_t v, ready;
@@ -957,9 +972,11 @@ uint64_t hvt_ring_poll_end(struct hvt *h)
     __atomic_store_n(&h->ring_polling, 0, __ATOMIC_SEQ_CST);
     (void)!read(h->ring_rx_fd, &v, sizeof(v));
     ready = hvt_ring_rx_ready(h);
-    if (ready != 0 &&
-            __atomic_load_n(&h->ring->area->kick_wanted, __ATOMIC_SEQ_CST))
-        hvt_ring_wake(h);
+    if (ready != 0) {
+        __atomic_store_n(&h->ring->answer_due, true, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&h->ring->area->kick_wanted, __ATOMIC_SEQ_CST))
+            hvt_ring_wake(h);
+    }
     return ready;
 }
 

@@ -11,7 +11,8 @@
 /* solo5-hvt's I/O thread sleeps after ~50-200 us without work. */
 #define PAUSE_NS (20ULL * 1000 * 1000)
 #define PARKED_NS (60ULL * 1000 * 1000 * 1000)
-/* A prime stride: consecutive requests never fall in one read-ahead run. */
+/* Consecutive requests never follow each other on the device (the stride
+ * is no multiple of its size plus one block), so none is read ahead. */
 #define STRIDE 7919
 
 int solo5_app_main(const struct solo5_start_info *si)
