@@ -9,9 +9,9 @@
  *                             and prints "bench_net: rx frames=<n>
  *                             bytes=<b> ns=<first to last frame>"; only
  *                             frames of EtherType 0x88b5 count (net_blast's:
- *                             the host's own IPv6 frames on a tap that came
- *                             up, ~0.4 s before the blast, stretched
- *                             <first to last> ten-fold)
+ *                             one of the host's own IPv6 frames on a tap
+ *                             that has just come up, arriving before the
+ *                             blast, stretched <first to last> ten-fold)
  */
 #include "bench_args.h"
 
