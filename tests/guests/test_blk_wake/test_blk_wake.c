@@ -29,6 +29,8 @@ int solo5_app_main(const struct solo5_start_info *si)
     if (info.block_size > si->heap_size)
         return guest_failure("a block does not fit in the heap");
     blocks = info.capacity / info.block_size;
+    if (blocks == 0)
+        return guest_failure("the device holds no whole block");
     solo5_yield(solo5_clock_monotonic() + PAUSE_NS, NULL);
     for (uint64_t i = 0; i < requests; i++) {
         solo5_off_t at = (i * STRIDE) % blocks * info.block_size;
